@@ -1,0 +1,5 @@
+"""`python -m nanowyki` is the `nanowyki` command."""
+
+from nanowyki.cli import main
+
+raise SystemExit(main())

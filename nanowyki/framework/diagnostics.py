@@ -1,0 +1,60 @@
+"""User diagnostics: what a compiler says about a bad program.
+
+A `Diagnostic` has a span, a message and an optional hint. Front-end passes collect them and
+raise `CompileError` with all the independent errors they found; `render` prints each one like
+a good compiler does::
+
+    examples/bad.wyki:4:13: error: unknown name 'lenght'
+        4 |     let n = lenght(line);
+          |             ^~~~~~
+    hint: did you mean 'len'?
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .span import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    span: Span | None
+    message: str
+    hint: str | None = None
+    severity: str = "error"
+
+    def headline(self) -> str:
+        where = f"{self.span}: " if self.span else ""
+        return f"{where}{self.severity}: {self.message}"
+
+
+class CompileError(Exception):
+    """A program was rejected: carries every diagnostic found."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics = sorted(
+            diagnostics,
+            key=lambda d: (d.span.file, d.span.line, d.span.col) if d.span else ("", 0, 0),
+        )
+        super().__init__("\n".join(d.headline() for d in self.diagnostics))
+
+
+def render(diag: Diagnostic, source: str | None) -> str:
+    """The diagnostic with the source line and a caret under its span."""
+    lines = [diag.headline()]
+    span = diag.span
+    if span is not None and source is not None:
+        text_lines = source.splitlines()
+        if 1 <= span.line <= len(text_lines):
+            text = text_lines[span.line - 1].expandtabs(4)
+            number = str(span.line)
+            gutter = " " * len(number)
+            end = span.end_col if span.end_line == span.line else len(text)
+            width = max(1, end - span.col + 1)
+            lines.append(f"    {number} | {text}")
+            lines.append(f"    {gutter} | {' ' * (span.col - 1)}^{'~' * (width - 1)}")
+    if diag.hint:
+        lines.append(f"hint: {diag.hint}")
+    return "\n".join(lines)

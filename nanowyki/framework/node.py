@@ -1,0 +1,244 @@
+"""Immutable IL nodes.
+
+A *nonterminal* is a plain subclass of `Node` (it declares nothing); a *production* is a frozen,
+slotted dataclass made with `@node` that subclasses a nonterminal::
+
+    class Expr(Node):
+        "An expression."
+
+    @node
+    class Add(Expr):
+        left: Expr
+        right: Expr
+
+Every node has a keyword-only `span` (its source position). Spans take no part in equality, and
+passes keep them without effort (see `rewrite.Rewriter`). Field types are ordinary annotations;
+the checker (`check.check`) enforces them with typeguard, and the printer and reader
+(`printer`) use them to print and read every language without per-language code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, dataclass_transform
+
+from typeguard import CollectionCheckStrategy, TypeCheckError, check_type
+
+from .span import Span
+
+# Checking on every node construction is a debugging level: it costs a typeguard call per field.
+construct_checking: ContextVar[bool] = ContextVar("construct_checking", default=False)
+
+
+class _NodeMeta(type):
+    """Gives every Node subclass `__slots__ = ()` unless it declares its own, so that nonterminal
+    classes do not add a per-instance `__dict__` to the productions below them."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], ns: dict[str, Any], **kw: Any) -> type:
+        ns.setdefault("__slots__", ())
+        return super().__new__(mcs, name, bases, ns, **kw)
+
+
+class _Base(metaclass=_NodeMeta):
+    pass
+
+
+T = TypeVar("T", bound=type)
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def _slotted(cls: T) -> T:
+    """Apply a frozen slotted dataclass to `cls`, dropping the empty `__slots__` the metaclass
+    gave it (dataclass refuses a class that already names its slots).
+
+    Marked as a dataclass transform so that type checkers see `Node` as a dataclass and know
+    the keyword-only `span` of every production's constructor."""
+    if cls.__dict__.get("__slots__") == ():
+        del cls.__slots__  # type: ignore[attr-defined]
+    return typing.cast(T, dataclass(frozen=True, slots=True)(cls))
+
+
+@_slotted
+class Node(_Base):
+    """Base of every IL node."""
+
+    span: Span | None = field(default=None, kw_only=True, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if construct_checking.get():
+            check_fields(self)
+
+
+N = TypeVar("N", bound=type[Node])
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def node(cls: N) -> N:
+    """Make `cls` a production: a frozen, slotted dataclass."""
+    made = _slotted(cls)
+    made.__production__ = True  # type: ignore[attr-defined]  # a marker, read by is_production
+    return made
+
+
+def is_production(cls: type) -> bool:
+    return isinstance(cls, type) and issubclass(cls, Node) and "__production__" in cls.__dict__
+
+
+def is_nonterminal(cls: type) -> bool:
+    return (
+        isinstance(cls, type)
+        and issubclass(cls, Node)
+        and cls is not Node
+        and "__production__" not in cls.__dict__
+    )
+
+
+def nonterminal_of(cls: type[Node]) -> type[Node]:
+    """The nearest nonterminal above production `cls`."""
+    for base in cls.__mro__[1:]:
+        if is_nonterminal(base):
+            return base
+    raise TypeError(f"production {cls.__name__} does not subclass a nonterminal")
+
+
+# ---------------------------------------------------------------------------------------------
+# Field introspection, cached per class.
+
+_hints: dict[type, dict[str, Any]] = {}
+_child_fields: dict[type, tuple[str, ...]] = {}
+
+
+def field_hints(cls: type[Node]) -> dict[str, Any]:
+    """The resolved type of every field but `span`, in declaration order."""
+    hints = _hints.get(cls)
+    if hints is None:
+        resolved = typing.get_type_hints(cls)
+        hints = {f.name: resolved[f.name] for f in dataclasses.fields(cls) if f.name != "span"}
+        _hints[cls] = hints
+    return hints
+
+
+def _mentions_node(hint: Any) -> bool:
+    if isinstance(hint, type):
+        return issubclass(hint, Node)
+    return any(_mentions_node(arg) for arg in typing.get_args(hint))
+
+
+def child_fields(cls: type[Node]) -> tuple[str, ...]:
+    """The fields whose type can hold nodes (directly, in a tuple, or optionally)."""
+    names = _child_fields.get(cls)
+    if names is None:
+        names = tuple(n for n, h in field_hints(cls).items() if _mentions_node(h))
+        _child_fields[cls] = names
+    return names
+
+
+def field_values(n: Node) -> tuple[Any, ...]:
+    return tuple(getattr(n, name) for name in field_hints(type(n)))
+
+
+def check_fields(n: Node) -> None:
+    """Check the type of each field of `n` (one level, not its children)."""
+    for name, hint in field_hints(type(n)).items():
+        try:
+            check_type(
+                getattr(n, name), hint, collection_check_strategy=CollectionCheckStrategy.ALL_ITEMS
+            )
+        except TypeCheckError as err:
+            raise TypeError(f"{type(n).__name__}.{name}: {err}") from None
+
+
+def hint_name(hint: Any) -> str:
+    """A short readable name for a field type: `tuple[Expr, ...]`, `Expr | None`."""
+    if hint is type(None):
+        return "None"
+    if isinstance(hint, type):
+        return hint.__name__
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return " | ".join(hint_name(a) for a in typing.get_args(hint))
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"tuple[{hint_name(args[0])}, ...]"
+        return f"tuple[{', '.join(hint_name(a) for a in args)}]"
+    if origin is typing.Literal:
+        return " | ".join(repr(a) for a in args)
+    return str(hint)
+
+
+# ---------------------------------------------------------------------------------------------
+# Generic traversal helpers.
+
+
+def map_children(n: Node, fn: Callable[[Node], Any]) -> Node:
+    """Rebuild `n` with `fn` applied to every child node; `n` itself if nothing changed.
+
+    `fn` may return a tuple for a child that stands in a tuple field: it is spliced in place.
+    """
+    cls = type(n)
+    changes: dict[str, Any] = {}
+    for name in child_fields(cls):
+        old = getattr(n, name)
+        new = _map_value(old, fn)
+        if new is not old:
+            changes[name] = new
+    if not changes:
+        return n
+    return dataclasses.replace(n, **changes)
+
+
+def _map_value(value: Any, fn: Callable[[Node], Any]) -> Any:
+    if isinstance(value, Node):
+        out = fn(value)
+        if isinstance(out, tuple):
+            raise TypeError(f"a {type(value).__name__} outside a tuple cannot be replaced by several")
+        return out
+    if isinstance(value, tuple):
+        items: list[Any] = []
+        changed = False
+        for item in value:
+            if isinstance(item, Node):
+                new = fn(item)
+                if isinstance(new, tuple):
+                    items.extend(new)
+                    changed = True
+                    continue
+            else:
+                new = _map_value(item, fn)
+            changed = changed or new is not item
+            items.append(new)
+        return tuple(items) if changed else value
+    return value
+
+
+def iter_children(n: Node) -> typing.Iterator[tuple[str, Node]]:
+    """Yield `(path step, child)` for every child node, in field order."""
+    for name in child_fields(type(n)):
+        yield from _iter_value(getattr(n, name), f".{name}")
+
+
+def _iter_value(value: Any, step: str) -> typing.Iterator[tuple[str, Node]]:
+    if isinstance(value, Node):
+        yield step, value
+    elif isinstance(value, tuple):
+        for i, item in enumerate(value):
+            yield from _iter_value(item, f"{step}[{i}]")
+
+
+def walk(n: Node) -> typing.Iterator[Node]:
+    """Every node of the tree, parents before children."""
+    stack = [n]
+    while stack:
+        top = stack.pop()
+        yield top
+        stack.extend(reversed([c for _, c in iter_children(top)]))
+
+
+def count_nodes(n: Node) -> int:
+    return sum(1 for _ in walk(n))

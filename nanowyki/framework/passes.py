@@ -1,0 +1,236 @@
+"""Passes: what turns a tree of one language into a tree of the next.
+
+A pass is a class with a `name` (a verb phrase, the same as its module and CLI name), an `input`
+and an `output` language, and a docstring whose first line is `Input -> Output: purpose`.
+
+- `Transform` rewrites the tree. It spells out only the forms it changes, as methods named after
+  the production (or nonterminal) they handle; every other form is rebuilt by `Rewriter`, and a
+  subtree in which nothing changed comes back as the very same object.
+- `Analysis` leaves the tree alone and returns facts (a symbol table, liveness sets): typed
+  values that later passes ask for by type through `Facts`, never through globals.
+
+Passes are instantiated once per run, so they may keep per-run state (a fresh-name counter).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, TypeVar, cast
+
+from pyrsistent import PMap, pmap
+
+from .diagnostics import CompileError, Diagnostic
+from .errors import InternalError
+from .language import Language
+from .node import Node, iter_children, map_children
+
+T = TypeVar("T")
+
+
+class Facts:
+    """An immutable map from a fact's type to the fact: what analyses hand to later passes."""
+
+    __slots__ = ("_facts",)
+
+    def __init__(self, facts: PMap[type, object] | None = None) -> None:
+        self._facts: PMap[type, object] = facts if facts is not None else pmap()
+
+    def get(self, kind: type[T]) -> T:
+        try:
+            return cast(T, self._facts[kind])
+        except KeyError:
+            raise KeyError(f"no {kind.__name__} fact: which pass should provide it?") from None
+
+    def find(self, kind: type[T]) -> T | None:
+        return cast("T | None", self._facts.get(kind))
+
+    def with_(self, *facts: object) -> Facts:
+        m = self._facts
+        for f in facts:
+            m = m.set(type(f), f)
+        return Facts(m)
+
+    def __contains__(self, kind: type) -> bool:
+        return kind in self._facts
+
+    def kinds(self) -> list[str]:
+        return sorted(k.__name__ for k in self._facts)
+
+
+class NameSupply:
+    """The fact that carries the fresh-name counter from pass to pass."""
+
+    __slots__ = ("next",)
+
+    def __init__(self, next: int = 1) -> None:
+        self.next = next
+
+
+# ---------------------------------------------------------------------------------------------
+# Dispatch by production name: a handler is a method named after the node's class, or after any
+# class above it up to Node (so `def Expr(...)` handles every production of nonterminal Expr).
+
+_dispatch_cache: dict[tuple[type, type], Callable[..., Any] | None] = {}
+
+
+def _handler(owner: type, cls: type[Node]) -> Callable[..., Any] | None:
+    key = (owner, cls)
+    try:
+        return _dispatch_cache[key]
+    except KeyError:
+        pass
+    found = None
+    for klass in cls.__mro__:
+        if klass is Node:
+            break
+        candidate = getattr(owner, klass.__name__, None)
+        if callable(candidate):
+            found = candidate
+            break
+    _dispatch_cache[key] = found
+    return found
+
+
+class Visitor:
+    """Walks a tree for its effects. Handlers call `self.visit_children(n, ...)` to go deeper;
+    nodes without a handler are walked through."""
+
+    def visit(self, n: Node, *ctx: Any) -> None:
+        handler = _handler(type(self), type(n))
+        if handler is None:
+            self.visit_children(n, *ctx)
+        else:
+            handler(self, n, *ctx)
+
+    def visit_children(self, n: Node, *ctx: Any) -> None:
+        for _, child in iter_children(n):
+            self.visit(child, *ctx)
+
+
+class Rewriter:
+    """Rebuilds a tree. A handler returns the replacement node (or, for a node that stands in a
+    tuple, a tuple of nodes spliced in its place). Nodes without a handler are rebuilt from their
+    rewritten children, or returned as they are when no child changed. A replacement built
+    without a span takes the span of the node it replaces."""
+
+    def visit(self, n: Node, *ctx: Any) -> Any:
+        handler = _handler(type(self), type(n))
+        if handler is None:
+            return self.visit_children(n, *ctx)
+        out = handler(self, n, *ctx)
+        if n.span is not None:
+            for made in out if isinstance(out, tuple) else (out,):
+                if isinstance(made, Node) and made.span is None:
+                    object.__setattr__(made, "span", n.span)
+        return out
+
+    def visit_children(self, n: Node, *ctx: Any) -> Node:
+        if ctx:
+            return map_children(n, lambda child: self.visit(child, *ctx))
+        return map_children(n, self.visit)
+
+
+# ---------------------------------------------------------------------------------------------
+
+_SIGNATURE = re.compile(r"^\s*(\S+) -> (\S+): (.+)$")
+
+
+class Pass:
+    """Base of every pass. Subclasses set `name`, `input`, `output` and write the docstring."""
+
+    name: ClassVar[str]
+    input: ClassVar[Language]
+    output: ClassVar[Language]
+    requires: ClassVar[tuple[type, ...]] = ()  # facts that earlier passes must provide
+    provides: ClassVar[tuple[type, ...]] = ()  # facts this pass adds
+
+    @classmethod
+    def purpose(cls) -> str:
+        """The docstring's first line after `Input -> Output: `."""
+        first = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        m = _SIGNATURE.match(first)
+        return m.group(3) if m else first
+
+    @classmethod
+    def signature_problem(cls) -> str | None:
+        """What is wrong with the docstring's first line, if anything."""
+        first = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        m = _SIGNATURE.match(first)
+        want = f"{cls.input.name} -> {cls.output.name}: ..."
+        if not m or (m.group(1), m.group(2)) != (cls.input.name, cls.output.name):
+            return f"{cls.name}: docstring must start with '{want}'"
+        return None
+
+    def apply(self, tree: Node, facts: Facts) -> tuple[Node, Facts]:
+        raise NotImplementedError
+
+    def fail(self, n: Node, message: str) -> InternalError:
+        """An internal error naming this pass and the node (raise it)."""
+        where = f" at {n.span}" if n.span else ""
+        return InternalError(self.name, f"{type(n).__name__}{where}: {message}")
+
+
+class Transform(Pass, Rewriter):
+    """A pass that rewrites the tree. Override `transform` for a custom entry point."""
+
+    def apply(self, tree: Node, facts: Facts) -> tuple[Node, Facts]:
+        self.facts = facts
+        supply = facts.find(NameSupply)
+        self._next_name = supply.next if supply else 1
+        self._provided: list[object] = []
+        out = self.transform(tree)
+        return out, facts.with_(NameSupply(self._next_name), *self._provided)
+
+    def transform(self, tree: Node) -> Node:
+        return cast(Node, self.visit(tree))
+
+    def fresh(self, stem: str) -> str:
+        """A name no program and no other pass can have: `stem.N` (user names have no dots)."""
+        name = f"{stem}.{self._next_name}"
+        self._next_name += 1
+        return name
+
+    def provide(self, fact: object) -> None:
+        self._provided.append(fact)
+
+
+class Analysis(Pass):
+    """A pass that computes facts and returns the tree unchanged (`output` is `input`)."""
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if "input" in cls.__dict__ and "output" not in cls.__dict__:
+            cls.output = cls.input
+
+    def apply(self, tree: Node, facts: Facts) -> tuple[Node, Facts]:
+        found = self.analyze(tree, facts)
+        return tree, facts.with_(*(found if isinstance(found, tuple) else (found,)))
+
+    def analyze(self, tree: Node, facts: Facts) -> object:
+        raise NotImplementedError
+
+
+class Check(Pass):
+    """A pass that only judges the program: it returns the tree unchanged and reports user
+    diagnostics (and may `provide` facts). Consecutive checks are independent, so the pipeline
+    runs them all and reports every diagnostic together before the next non-check pass."""
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if "input" in cls.__dict__ and "output" not in cls.__dict__:
+            cls.output = cls.input
+
+    def apply(self, tree: Node, facts: Facts) -> tuple[Node, Facts]:
+        self.facts = facts
+        self._provided: list[object] = []
+        found = list(self.diagnose(tree))
+        if found:
+            raise CompileError(found)
+        return tree, facts.with_(*self._provided)
+
+    def diagnose(self, tree: Node) -> Iterable[Diagnostic]:
+        raise NotImplementedError
+
+    def provide(self, fact: object) -> None:
+        self._provided.append(fact)
