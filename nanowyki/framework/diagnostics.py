@@ -48,13 +48,15 @@ def render(diag: Diagnostic, source: str | None) -> str:
     if span is not None and source is not None:
         text_lines = source.splitlines()
         if 1 <= span.line <= len(text_lines):
-            text = text_lines[span.line - 1].expandtabs(4)
+            text = text_lines[span.line - 1]
             number = str(span.line)
             gutter = " " * len(number)
             end = span.end_col if span.end_line == span.line else len(text)
             width = max(1, end - span.col + 1)
+            # Columns count characters: keep the line's tabs under the caret so it lines up.
+            lead = "".join(ch if ch == "\t" else " " for ch in text[: span.col - 1])
             lines.append(f"    {number} | {text}")
-            lines.append(f"    {gutter} | {' ' * (span.col - 1)}^{'~' * (width - 1)}")
+            lines.append(f"    {gutter} | {lead}^{'~' * (width - 1)}")
     if diag.hint:
         lines.append(f"hint: {diag.hint}")
     return "\n".join(lines)

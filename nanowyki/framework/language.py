@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .node import Node, field_hints, hint_name, is_production, nonterminal_of
+from .node import Node, field_hints, hint_name, is_nonterminal, is_production, nonterminal_of
 
 
 class Language:
@@ -84,7 +84,7 @@ class Language:
         if hints is None:
             hints = dict(field_hints(cls))
             for klass in reversed(cls.__mro__):
-                for name, hint in self.refinements.get(klass, {}).items():  # type: ignore[call-overload]
+                for name, hint in self.refinements.get(klass, {}).items():
                     if name in hints:
                         hints[name] = hint
             self._hints[cls] = hints
@@ -117,8 +117,11 @@ class Language:
         """The whole grammar, one nonterminal per paragraph."""
         lines = [f"language {self.name}" + (f" extends {self.parent.name}" if self.parent else "")]
         lines += [f"  root {self.root.__name__}"]
-        for nt, prods in self.nonterminals().items():
+        groups = self.nonterminals()
+        for nt, prods in groups.items():
             lines.append(f"  {nt.__name__} ::=")
+            # Nonterminals that stand for some of this one's alternatives (Atom under Expr).
+            lines += [f"      {sub.__name__}" for sub in groups if _parent_nonterminal(sub) is nt]
             lines += [f"      {self.signature(p)}" for p in prods]
         return "\n".join(lines) + "\n"
 
@@ -141,3 +144,8 @@ class Language:
         if len(lines) == 1:
             lines.append("  (no change)")
         return "\n".join(lines) + "\n"
+
+
+def _parent_nonterminal(nt: type[Node]) -> type[Node] | None:
+    """The nearest nonterminal that nonterminal `nt` subclasses (Expr for Atom), if any."""
+    return next((base for base in nt.__mro__[1:] if is_nonterminal(base)), None)

@@ -12,7 +12,7 @@ slotted dataclass made with `@node` that subclasses a nonterminal::
         right: Expr
 
 Every node has a keyword-only `span` (its source position). Spans take no part in equality, and
-passes keep them without effort (see `rewrite.Rewriter`). Field types are ordinary annotations;
+passes keep them without effort (see `passes.Rewriter`). Field types are ordinary annotations;
 the checker (`check.check`) enforces them with typeguard, and the printer and reader
 (`printer`) use them to print and read every language without per-language code.
 """
@@ -32,7 +32,8 @@ from typeguard import CollectionCheckStrategy, TypeCheckError, check_type
 from .span import Span
 
 # Checking on every node construction is a debugging level: it costs a typeguard call per field.
-construct_checking: ContextVar[bool] = ContextVar("construct_checking", default=False)
+# The value is the name of the pass building nodes (for the message), or None when off.
+construct_checking: ContextVar[str | None] = ContextVar("construct_checking", default=None)
 
 
 class _NodeMeta(type):
@@ -70,8 +71,9 @@ class Node(_Base):
     span: Span | None = field(default=None, kw_only=True, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if construct_checking.get():
-            check_fields(self)
+        building = construct_checking.get()
+        if building is not None:
+            check_fields(self, building)
 
 
 N = TypeVar("N", bound=type[Node])
@@ -142,15 +144,17 @@ def field_values(n: Node) -> tuple[Any, ...]:
     return tuple(getattr(n, name) for name in field_hints(type(n)))
 
 
-def check_fields(n: Node) -> None:
-    """Check the type of each field of `n` (one level, not its children)."""
+def check_fields(n: Node, pass_name: str | None = None) -> None:
+    """Check the type of each field of `n` (one level, not its children): TypeError if one is
+    wrong, naming `pass_name` when given."""
     for name, hint in field_hints(type(n)).items():
         try:
             check_type(
                 getattr(n, name), hint, collection_check_strategy=CollectionCheckStrategy.ALL_ITEMS
             )
         except TypeCheckError as err:
-            raise TypeError(f"{type(n).__name__}.{name}: {err}") from None
+            where = f" (built in pass '{pass_name}')" if pass_name else ""
+            raise TypeError(f"{type(n).__name__}.{name}: {err}{where}") from None
 
 
 def hint_name(hint: Any) -> str:
@@ -197,7 +201,8 @@ def _map_value(value: Any, fn: Callable[[Node], Any]) -> Any:
     if isinstance(value, Node):
         out = fn(value)
         if isinstance(out, tuple):
-            raise TypeError(f"a {type(value).__name__} outside a tuple cannot be replaced by several")
+            name = type(value).__name__
+            raise TypeError(f"a {name} outside a tuple cannot be replaced by several nodes")
         return out
     if isinstance(value, tuple):
         items: list[Any] = []

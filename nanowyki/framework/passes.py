@@ -14,6 +14,7 @@ Passes are instantiated once per run, so they may keep per-run state (a fresh-na
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar, cast
@@ -23,7 +24,8 @@ from pyrsistent import PMap, pmap
 from .diagnostics import CompileError, Diagnostic
 from .errors import InternalError
 from .language import Language
-from .node import Node, iter_children, map_children
+from .node import Node, field_values, iter_children, map_children, walk
+from .span import Span
 
 T = TypeVar("T")
 
@@ -56,6 +58,22 @@ class Facts:
 
     def kinds(self) -> list[str]:
         return sorted(k.__name__ for k in self._facts)
+
+
+_GENERATED = re.compile(r"\.(\d+)\Z")
+
+
+def first_free_name_number(tree: Node) -> int:
+    """The first counter value that no generated name (`stem.N`) in `tree` uses: where a run
+    starts from a printed tree (`--start-at`), no NameSupply fact came with it."""
+    highest = 0
+    for n in walk(tree):
+        for value in field_values(n):
+            if isinstance(value, str):
+                m = _GENERATED.search(value)
+                if m:
+                    highest = max(highest, int(m.group(1)))
+    return highest + 1
 
 
 class NameSupply:
@@ -119,16 +137,24 @@ class Rewriter:
         if handler is None:
             return self.visit_children(n, *ctx)
         out = handler(self, n, *ctx)
-        if n.span is not None:
-            for made in out if isinstance(out, tuple) else (out,):
-                if isinstance(made, Node) and made.span is None:
-                    object.__setattr__(made, "span", n.span)
-        return out
+        if n.span is None:
+            return out
+        if isinstance(out, tuple):
+            return tuple(_with_span(made, n.span) for made in out)
+        return _with_span(out, n.span)
 
     def visit_children(self, n: Node, *ctx: Any) -> Node:
         if ctx:
             return map_children(n, lambda child: self.visit(child, *ctx))
         return map_children(n, self.visit)
+
+
+def _with_span(made: Any, span: Span) -> Any:
+    """`made`, or a copy of it with `span` when it was built without one. A copy, never an
+    update in place: the node may be shared (a constant the pass keeps, a subtree used twice)."""
+    if isinstance(made, Node) and made.span is None:
+        return dataclasses.replace(made, span=span)
+    return made
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,16 +172,21 @@ class Pass:
     provides: ClassVar[tuple[type, ...]] = ()  # facts this pass adds
 
     @classmethod
+    def _first_line(cls) -> str:
+        lines = (cls.__doc__ or "").strip().splitlines()
+        return lines[0] if lines else ""
+
+    @classmethod
     def purpose(cls) -> str:
         """The docstring's first line after `Input -> Output: `."""
-        first = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        first = cls._first_line()
         m = _SIGNATURE.match(first)
         return m.group(3) if m else first
 
     @classmethod
     def signature_problem(cls) -> str | None:
         """What is wrong with the docstring's first line, if anything."""
-        first = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        first = cls._first_line()
         m = _SIGNATURE.match(first)
         want = f"{cls.input.name} -> {cls.output.name}: ..."
         if not m or (m.group(1), m.group(2)) != (cls.input.name, cls.output.name):
@@ -177,7 +208,7 @@ class Transform(Pass, Rewriter):
     def apply(self, tree: Node, facts: Facts) -> tuple[Node, Facts]:
         self.facts = facts
         supply = facts.find(NameSupply)
-        self._next_name = supply.next if supply else 1
+        self._next_name = supply.next if supply else first_free_name_number(tree)
         self._provided: list[object] = []
         out = self.transform(tree)
         return out, facts.with_(NameSupply(self._next_name), *self._provided)

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import TextIO
 
 from .check import CheckLevel, check
+from .diagnostics import CompileError, Diagnostic
 from .errors import PipelineError
 from .language import Language
 from .node import Node, construct_checking, count_nodes
-from .diagnostics import CompileError, Diagnostic
 from .passes import Check, Facts, Pass
 from .printer import print_tree
 
@@ -33,7 +33,9 @@ ALL = "all"
 
 @dataclass(frozen=True)
 class RunOptions:
-    """How to run a pipeline. Pass names select passes; `ALL` selects every pass."""
+    """How to run a pipeline. Pass names select passes (a set of names, one name, or `ALL` for
+    every pass). Diffs go to `out`, or when it is None and `dump_dir` is set, to numbered
+    `NN-name.diff` files there."""
 
     start_at: str | None = None
     stop_after: str | None = None
@@ -45,7 +47,9 @@ class RunOptions:
     on_step: Callable[[Step], None] | None = None
 
     def selects(self, chosen: frozenset[str] | str, name: str) -> bool:
-        return chosen == ALL or (not isinstance(chosen, str) and name in chosen)
+        if isinstance(chosen, str):
+            return chosen in (ALL, name)
+        return name in chosen
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,8 @@ class Pipeline:
         self._validate()
 
     def _validate(self) -> None:
+        if not self.passes:
+            raise PipelineError(f"{self.name}: a pipeline needs at least one pass")
         seen: dict[str, type[Pass]] = {}
         provided: set[type] = set()
         for i, p in enumerate(self.passes):
@@ -164,7 +170,9 @@ class Pipeline:
             f"{n:<{w_name}}  {f'{i} -> {o}':<{w_sig}}  {purpose}\n" for n, i, o, purpose in rows
         )
 
-    def slice(self, start_at: str | None = None, stop_after: str | None = None) -> Sequence[type[Pass]]:
+    def slice(
+        self, start_at: str | None = None, stop_after: str | None = None
+    ) -> Sequence[type[Pass]]:
         first = self.index(start_at) if start_at else 0
         last = self.index(stop_after) if stop_after else len(self.passes) - 1
         if last < first:
@@ -178,12 +186,13 @@ class Pipeline:
     ) -> RunResult:
         opts = options or RunOptions()
         for chosen in (opts.dump_after, opts.diff_after):
-            if not isinstance(chosen, str):
-                for name in chosen:
+            for name in (chosen,) if isinstance(chosen, str) else sorted(chosen):
+                if name != ALL:
                     self.index(name)
         selected = self.slice(opts.start_at, opts.stop_after)
+        self._check_requirements(selected, facts or Facts())
         if opts.check is not CheckLevel.OFF:
-            check(tree, selected[0].input, produced_by="(pipeline input)")
+            check(tree, selected[0].input)  # the input: "tree is not in language ..."
         if opts.dump_dir is not None:
             opts.dump_dir.mkdir(parents=True, exist_ok=True)
         state = facts or Facts()
@@ -192,6 +201,8 @@ class Pipeline:
         for p in selected:
             if pending and not issubclass(p, Check):
                 break
+            if pending and any(kind not in state for kind in p.requires):
+                continue  # a fact it needs comes from a check that failed: nothing to judge
             try:
                 tree, state, step = self._run_pass(p, tree, state, opts, len(trace))
             except CompileError as err:
@@ -206,10 +217,25 @@ class Pipeline:
             raise CompileError(pending)
         return RunResult(tree, state, tuple(trace))
 
+    def _check_requirements(self, selected: Sequence[type[Pass]], given: Facts) -> None:
+        """When a run starts past the passes that provide a fact, the caller must give it."""
+        available = {kind for kind in self._all_kinds() if kind in given}
+        for p in selected:
+            for kind in p.requires:
+                if kind not in available:
+                    raise PipelineError(
+                        f"{self.name}: pass '{p.name}' requires {kind.__name__}, which no pass "
+                        "before it in this run provides (start earlier or pass it in facts)"
+                    )
+            available.update(p.provides)
+
+    def _all_kinds(self) -> set[type]:
+        return {kind for p in self.passes for kind in (*p.requires, *p.provides)}
+
     def _run_pass(
         self, p: type[Pass], tree: Node, facts: Facts, opts: RunOptions, n: int
     ) -> tuple[Node, Facts, Step]:
-        token = construct_checking.set(opts.check is CheckLevel.CONSTRUCT)
+        token = construct_checking.set(p.name if opts.check is CheckLevel.CONSTRUCT else None)
         try:
             started = time.perf_counter()
             out, facts = p().apply(tree, facts)
@@ -230,15 +256,19 @@ class Pipeline:
                 dump = str(path)
             elif opts.out is not None:
                 opts.out.write(text)
-        if opts.selects(opts.diff_after, p.name) and opts.out is not None:
-            before = print_tree(tree).splitlines(keepends=True)
-            after = print_tree(out).splitlines(keepends=True)
-            opts.out.writelines(
+        if opts.selects(opts.diff_after, p.name):
+            diff = "".join(
                 difflib.unified_diff(
-                    before, after, f"before {p.name} ({p.input.name})", f"after {p.name} ({p.output.name})"
+                    print_tree(tree).splitlines(keepends=True),
+                    print_tree(out).splitlines(keepends=True),
+                    f"before {p.name} ({p.input.name})",
+                    f"after {p.name} ({p.output.name})",
                 )
-            )
-        step = Step(n, p.name, p.input.name, p.output.name, seconds, check_seconds, count_nodes(out))
-        if dump:
-            step = Step(**{**asdict(step), "dump": dump})
-        return out, facts, step
+            ) or f"; no change in {p.name}\n"
+            if opts.out is not None:
+                opts.out.write(diff)
+            elif opts.dump_dir is not None:
+                (opts.dump_dir / f"{index:02d}-{p.name}.diff").write_text(diff)
+        return out, facts, Step(
+            n, p.name, p.input.name, p.output.name, seconds, check_seconds, count_nodes(out), dump
+        )

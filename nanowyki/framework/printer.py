@@ -3,15 +3,19 @@
 Trees print as s-expressions, one production per parenthesis, fields in declaration order::
 
     (Program
-      (Let x (Int 1)
+      (Let x
+        (Int 1)
         (Prim + [(Var x) (Int 2)])))
 
 Atoms: integers, `#t`/`#f`, `nil` (None), strings as bare symbols when they look like names and
 as `"quoted"` otherwise, byte strings as `#"..."`, tuples as `[...]`. A node that fits in the
-width prints on one line. The output is deterministic, so it serves dumps and golden files.
+width prints on one line; one that does not keeps its leading atoms on its first line and puts
+every other field on a line of its own. Trailing fields that hold their default value are left
+out. The output is deterministic, so it serves dumps and golden files.
 
 `read_tree(text, L)` reads the printed form back, guided by the declared field types, so a test
-can start a pass from a few lines of hand-written IL. `;` starts a comment.
+can start a pass from a few lines of hand-written IL. `;` starts a comment. Errors name the
+line and column.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 
 from .errors import ReadError
 from .language import Language
-from .node import Node, field_hints
+from .node import Node, field_hints, hint_name
 
 WIDTH = 100
 _SYMBOL = re.compile(r"[A-Za-z_+\-*/%<>=!&|^~.$@?][A-Za-z0-9_+\-*/%<>=!&|^~.$@?:]*\Z")
@@ -76,8 +80,10 @@ def _looks_numeric(text: str) -> bool:
 
 
 def print_tree(tree: Node, width: int = WIDTH) -> str:
-    """The deterministic printed form of `tree`, ending with a newline."""
-    flat: dict[int, str] = {}
+    """The deterministic printed form of `tree`, ending with a newline.
+
+    No line is longer than `width` unless a single atom or form head is."""
+    flat: dict[int, str] = {}  # one-line text per node, for this call only
 
     def one_line(value: Any) -> str:
         if isinstance(value, Node):
@@ -93,31 +99,45 @@ def print_tree(tree: Node, width: int = WIDTH) -> str:
             return "[" + " ".join(one_line(v) for v in value) + "]"
         return format_atom(value)
 
-    def render(value: Any, indent: int, out: list[str]) -> None:
+    def render(value: Any, indent: int, trail: int, out: list[str]) -> None:
+        """Append `value` starting at column `indent`; `trail` closing brackets follow it."""
         text = one_line(value)
-        if indent + len(text) <= width or not isinstance(value, (Node, tuple)) or not value:
+        fits = indent + len(text) + trail <= width
+        if fits or not isinstance(value, Node | tuple) or not value:
             out.append(text)
             return
-        pad = "\n" + " " * (indent + 2)
         if isinstance(value, tuple):
             out.append("[")
             for i, item in enumerate(value):
                 if i:
-                    out.append(pad[:-1])
-                else:
-                    pass
-                render(item, indent + 1, out)
+                    out.append("\n" + " " * (indent + 1))
+                render(item, indent + 1, trail + 1 if i == len(value) - 1 else 0, out)
             out.append("]")
             return
-        out.append("(" + type(value).__name__)
-        for f in _printed_fields(value):
-            out.append(pad)
-            render(getattr(value, f), indent + 2, out)
+        names = _printed_fields(value)
+        head = [type(value).__name__]
+        while names and not isinstance(getattr(value, names[0]), Node | tuple):
+            head.append(format_atom(getattr(value, names.pop(0))))
+        out.append("(" + " ".join(head))
+        for i, name in enumerate(names):
+            out.append("\n" + " " * (indent + 2))
+            render(getattr(value, name), indent + 2, trail + 1 if i == len(names) - 1 else 0, out)
         out.append(")")
 
     out: list[str] = []
-    render(tree, 0, out)
+    render(tree, 0, 0, out)
     return "".join(out) + "\n"
+
+
+def _printed_fields(n: Node) -> list[str]:
+    """The fields to print: all but trailing ones that hold their default value."""
+    names = list(field_hints(type(n)))
+    defaults = {
+        f.name: f.default for f in dataclasses.fields(n) if f.default is not dataclasses.MISSING
+    }
+    while names and names[-1] in defaults and getattr(n, names[-1]) == defaults[names[-1]]:
+        names.pop()
+    return names
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,29 +150,34 @@ _TOKEN = re.compile(
     | (?P<close>[)\]])
     | (?P<bytes>\#"(?:[^"\\]|\\.)*")
     | (?P<string>"(?:[^"\\]|\\.)*")
-    | (?P<bool>\#[tf](?![^\s()\[\]]))
-    | (?P<int>[-+]?\d+(?![^\s()\[\]]))
-    | (?P<symbol>[^\s()\[\]";#][^\s()\[\]"]*)
+    | (?P<bool>\#[tf](?![^\s()\[\];]))
+    | (?P<int>[-+]?\d+(?![^\s()\[\];]))
+    | (?P<symbol>[^\s()\[\]";#][^\s()\[\]";]*)
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.DOTALL,
 )
 
 
 class _Atom:
-    __slots__ = ("kind", "value", "line", "col")
+    __slots__ = ("col", "kind", "line", "value")
 
     def __init__(self, kind: str, value: Any, line: int, col: int) -> None:
         self.kind, self.value, self.line, self.col = kind, value, line, col
 
 
 class _List:
-    __slots__ = ("bracket", "items", "line", "col")
+    __slots__ = ("bracket", "col", "items", "line")
 
     def __init__(self, bracket: str, line: int, col: int) -> None:
-        self.bracket, self.items, self.line, self.col = bracket, [], line, col
+        self.bracket, self.line, self.col = bracket, line, col
+        self.items: list[_Atom | _List] = []
+
+
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "0": "\0", '"': '"', "\\": "\\"}
 
 
 def _unquote(body: str) -> str:
+    """The text of a quoted string's body; ValueError for an unknown or bad escape."""
     out: list[str] = []
     i = 0
     while i < len(body):
@@ -163,12 +188,35 @@ def _unquote(body: str) -> str:
             continue
         nxt = body[i + 1]
         if nxt == "x":
-            out.append(chr(int(body[i + 2 : i + 4], 16)))
+            digits = body[i + 2 : i + 4]
+            if not re.fullmatch(r"[0-9a-fA-F]{2}", digits):
+                raise ValueError(f"bad escape '\\x{digits}' (want two hex digits)")
+            out.append(chr(int(digits, 16)))
             i += 4
             continue
-        out.append({"n": "\n", "r": "\r", "t": "\t", "0": "\0"}.get(nxt, nxt))
+        if nxt not in _ESCAPES:
+            raise ValueError(f"unknown escape '\\{nxt}'")
+        out.append(_ESCAPES[nxt])
         i += 2
     return "".join(out)
+
+
+def _atom(kind: str, tok: str, line: int, col: int, source: str) -> _Atom:
+    try:
+        if kind == "bytes":
+            try:
+                return _Atom(kind, _unquote(tok[2:-1]).encode("latin-1"), line, col)
+            except UnicodeEncodeError:
+                raise ValueError("a byte string holds only characters up to \\xff") from None
+        if kind == "string":
+            return _Atom(kind, _unquote(tok[1:-1]), line, col)
+    except ValueError as err:
+        raise ReadError(str(err), line, col, source) from None
+    if kind == "bool":
+        return _Atom(kind, tok == "#t", line, col)
+    if kind == "int":
+        return _Atom(kind, int(tok), line, col)
+    return _Atom(kind, tok, line, col)
 
 
 def _parse(text: str, source: str) -> list[_Atom | _List]:
@@ -178,7 +226,9 @@ def _parse(text: str, source: str) -> list[_Atom | _List]:
         m = _TOKEN.match(text, pos)
         col = pos - line_start + 1
         if m is None:
-            raise ReadError(f"unexpected character {text[pos]!r}", line, col, source)
+            quoted = text.startswith(('"', '#"'), pos)
+            what = "unterminated string" if quoted else f"unexpected character {text[pos]!r}"
+            raise ReadError(what, line, col, source)
         kind = m.lastgroup
         tok = m.group()
         if kind == "open":
@@ -189,23 +239,16 @@ def _parse(text: str, source: str) -> list[_Atom | _List]:
                 raise ReadError(f"unbalanced '{tok}'", line, col, source)
             done = stack.pop()
             stack[-1].items.append(done)
-        elif kind == "bytes":
-            stack[-1].items.append(_Atom("bytes", _unquote(tok[2:-1]).encode("latin-1"), line, col))
-        elif kind == "string":
-            stack[-1].items.append(_Atom("string", _unquote(tok[1:-1]), line, col))
-        elif kind == "bool":
-            stack[-1].items.append(_Atom("bool", tok == "#t", line, col))
-        elif kind == "int":
-            stack[-1].items.append(_Atom("int", int(tok), line, col))
-        elif kind == "symbol":
-            stack[-1].items.append(_Atom("symbol", tok, line, col))
+        elif kind is not None and kind != "space":
+            stack[-1].items.append(_atom(kind, tok, line, col, source))
         newlines = tok.count("\n")
         if newlines:
             line += newlines
             line_start = pos + tok.rindex("\n") + 1
         pos = m.end()
     if len(stack) != 1:
-        raise ReadError(f"'{stack[-1].bracket}' is never closed", stack[-1].line, stack[-1].col, source)
+        top = stack[-1]
+        raise ReadError(f"'{top.bracket}' is never closed", top.line, top.col, source)
     return stack[0].items
 
 
@@ -221,100 +264,110 @@ def _required_fields(cls: type[Node]) -> int:
     return count
 
 
-def _printed_fields(n: Node) -> list[str]:
-    """The fields to print: all but trailing ones that hold their default value."""
-    names = list(field_hints(type(n)))
-    defaults = {
-        f.name: f.default for f in dataclasses.fields(n) if f.default is not dataclasses.MISSING
-    }
-    while names and names[-1] in defaults and getattr(n, names[-1]) == defaults[names[-1]]:
-        names.pop()
-    return names
-
-
 def read_tree(text: str, language: Language, *, source: str = "<il>") -> Node:
     """Read the printed form of a tree of `language` (its root production)."""
     items = _parse(text, source)
     if len(items) != 1:
         raise ReadError(f"expected one tree, found {len(items)}", 1, 1, source)
-    return _convert(items[0], language.root, language, source)
+    tree = _Reader(language, source).convert(items[0], language.root)
+    assert isinstance(tree, Node)
+    return tree
 
 
-def _convert(item: _Atom | _List, hint: Any, lang: Language, source: str) -> Any:
-    def fail(message: str) -> ReadError:
-        return ReadError(message, item.line, item.col, source)
+class _Reader:
+    """Turns parsed s-expressions into values of the declared field types."""
 
-    origin = typing.get_origin(hint)
-    if isinstance(hint, types.UnionType) or origin is typing.Union:
+    def __init__(self, language: Language, source: str) -> None:
+        self.lang = language
+        self.source = source
+
+    def fail(self, item: _Atom | _List, message: str) -> ReadError:
+        return ReadError(message, item.line, item.col, self.source)
+
+    def convert(self, item: _Atom | _List, hint: Any) -> Any:
+        origin = typing.get_origin(hint)
+        if isinstance(hint, types.UnionType) or origin is typing.Union:
+            return self.union(item, hint)
+        if origin is tuple:
+            return self.tuple(item, hint)
+        if origin is typing.Literal:
+            choices = typing.get_args(hint)
+            value = self.convert(item, type(choices[0]))
+            if value not in choices:
+                raise self.fail(item, f"expected {hint_name(hint)}")
+            return value
+        if isinstance(hint, type) and issubclass(hint, Node):
+            return self.node(item, hint)
+        if not isinstance(item, _Atom):
+            raise self.fail(item, f"expected {hint_name(hint)}, found a list")
+        return self.atom(item, hint)
+
+    def union(self, item: _Atom | _List, hint: Any) -> Any:
         options = typing.get_args(hint)
-        if isinstance(item, _Atom) and item.kind == "symbol" and item.value == "nil":
-            if type(None) in options:
-                return None
-        errors = []
+        is_nil = isinstance(item, _Atom) and item.kind == "symbol" and item.value == "nil"
+        if is_nil and type(None) in options:
+            return None
+        errors: list[ReadError] = []
         for option in options:
             if option is type(None):
                 continue
             try:
-                return _convert(item, option, lang, source)
+                return self.convert(item, option)
             except ReadError as err:
-                errors.append(str(err))
-        raise fail(f"expected {hint}: " + "; ".join(errors))
-    if origin is tuple:
+                errors.append(err)
+        # Report the error that got furthest into the item: the option it most likely meant.
+        best = max(errors, key=lambda e: (e.line, e.col), default=None)
+        if best is not None and (best.line, best.col) != (item.line, item.col):
+            raise best
+        raise self.fail(item, f"expected {hint_name(hint)}")
+
+    def tuple(self, item: _Atom | _List, hint: Any) -> tuple[Any, ...]:
         if not isinstance(item, _List) or item.bracket != "[":
-            raise fail("expected a [...] list")
+            raise self.fail(item, "expected a [...] list")
         args = typing.get_args(hint)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(x, args[0], lang, source) for x in item.items)
+            return tuple(self.convert(x, args[0]) for x in item.items)
         if len(args) != len(item.items):
-            raise fail(f"expected {len(args)} items, found {len(item.items)}")
-        return tuple(_convert(x, a, lang, source) for x, a in zip(item.items, args, strict=True))
-    if origin is typing.Literal:
-        value = _convert(item, type(typing.get_args(hint)[0]), lang, source)
-        if value not in typing.get_args(hint):
-            raise fail(f"expected one of {typing.get_args(hint)}")
-        return value
-    if isinstance(hint, type) and issubclass(hint, Node):
+            raise self.fail(item, f"expected {len(args)} items, found {len(item.items)}")
+        return tuple(self.convert(x, a) for x, a in zip(item.items, args, strict=True))
+
+    def node(self, item: _Atom | _List, hint: type[Node]) -> Node:
         if not isinstance(item, _List) or item.bracket != "(" or not item.items:
-            raise fail(f"expected a ({hint.__name__} ...) form")
+            raise self.fail(item, f"expected a ({hint.__name__} ...) form")
         head = item.items[0]
         if not isinstance(head, _Atom) or head.kind != "symbol":
-            raise fail("a form must start with a production name")
-        cls = lang.production_named(head.value)
+            raise self.fail(head, "a form must start with a production name")
+        cls = self.lang.production_named(head.value)
         if cls is None:
-            raise fail(f"{head.value} is not a production of {lang.name}")
+            raise self.fail(head, f"{head.value} is not a production of {self.lang.name}")
         if not issubclass(cls, hint):
-            raise fail(f"{head.value} is not a {hint.__name__}")
-        hints = lang.hints(cls)
-        args_items = item.items[1:]
+            raise self.fail(head, f"{head.value} is not a {hint.__name__}")
+        hints = self.lang.hints(cls)
+        args = item.items[1:]
         required = _required_fields(cls)
-        if not required <= len(args_items) <= len(hints):
+        if not required <= len(args) <= len(hints):
             count = f"{required} to {len(hints)}" if required < len(hints) else str(len(hints))
-            raise fail(f"{cls.__name__} takes {count} fields, found {len(args_items)}")
+            plural = "" if count == "1" else "s"
+            raise self.fail(item, f"{cls.__name__} takes {count} field{plural}, found {len(args)}")
         values = {
-            name: _convert(x, h, lang, source)
-            for (name, h), x in zip(hints.items(), args_items, strict=False)
+            name: self.convert(x, h) for (name, h), x in zip(hints.items(), args, strict=False)
         }
         return cls(**values)
-    if not isinstance(item, _Atom):
-        raise fail(f"expected a {getattr(hint, '__name__', hint)}, found a list")
-    if hint is bool:
-        if item.kind != "bool":
-            raise fail("expected #t or #f")
+
+    def atom(self, item: _Atom, hint: Any) -> Any:
+        wanted: dict[Any, tuple[tuple[str, ...], str]] = {
+            bool: (("bool",), "expected #t or #f"),
+            int: (("int",), "expected an integer"),
+            str: (("symbol", "string"), "expected a name or a string"),
+            bytes: (("bytes",), 'expected a byte string #"..."'),
+        }
+        if hint is type(None):
+            if item.kind == "symbol" and item.value == "nil":
+                return None
+            raise self.fail(item, "expected nil")
+        if hint not in wanted:
+            raise self.fail(item, f"cannot read a field of type {hint_name(hint)}")
+        kinds, message = wanted[hint]
+        if item.kind not in kinds or (item.kind == "symbol" and item.value == "nil"):
+            raise self.fail(item, message)  # a bare nil is None; the string prints "nil"
         return item.value
-    if hint is int:
-        if item.kind != "int":
-            raise fail("expected an integer")
-        return item.value
-    if hint is str:
-        if item.kind not in ("symbol", "string"):
-            raise fail("expected a name or a string")
-        return item.value
-    if hint is bytes:
-        if item.kind != "bytes":
-            raise fail('expected a byte string #"..."')
-        return item.value
-    if hint is type(None):
-        if item.kind == "symbol" and item.value == "nil":
-            return None
-        raise fail("expected nil")
-    raise fail(f"cannot read a field of type {hint}")

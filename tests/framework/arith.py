@@ -10,7 +10,8 @@ flatten-lets. `evaluate` interprets every one of the three languages.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from pyrsistent import PMap, pmap
 
@@ -109,11 +110,14 @@ class IfBlock(Expr):
 
 
 ArithFlat = ArithMon.extend(
-    "ArithFlat", add=[FlatProgram, Assign, Block, IfBlock], remove=[Program, Let, If], root=FlatProgram
+    "ArithFlat",
+    add=[FlatProgram, Assign, Block, IfBlock],
+    remove=[Program, Let, If],
+    root=FlatProgram,
 )
 
 
-OPS = {
+OPS: dict[str, Callable[[int, int], int]] = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
@@ -132,7 +136,7 @@ class UniquifyNames(Transform):
     output = Arith
 
     def transform(self, tree: Node) -> Node:
-        return self.visit(tree, pmap())
+        return cast(Node, self.visit(tree, pmap()))
 
     def Let(self, e: Let, env: PMap[str, str]) -> Expr:
         fresh = self.fresh(e.name)
@@ -157,7 +161,7 @@ class FoldConstants(Transform):
         folded = self.visit_children(e)
         assert isinstance(folded, Prim)
         if all(isinstance(a, Int) for a in folded.args):
-            return Int(OPS[folded.op](*(a.value for a in folded.args)))  # type: ignore[attr-defined]
+            return Int(OPS[folded.op](*(cast(Int, a).value for a in folded.args)))
         return folded
 
 
@@ -241,28 +245,29 @@ class VariableCount(int):
 
 
 def evaluate(tree: Node, env: dict[str, int] | None = None) -> int:
-    """Interpret a tree of Arith, ArithMon or ArithFlat."""
-    env = dict(env or {})
+    """Interpret a tree of Arith, ArithMon or ArithFlat.
 
-    def ev(e: Any) -> int:
+    A Let binds its name in its body only (lexical scope, so shadowing works before
+    uniquify-names); a Block's assignments are seen by the statements after them."""
+
+    def ev(e: Any, env: PMap[str, int]) -> int:
         match e:
             case Program(body) | FlatProgram(body):
-                return ev(body)
+                return ev(body, env)
             case Int(value):
                 return value
             case Var(name):
                 return env[name]
             case Prim(op, args) | PrimA(op, args):
-                return OPS[op](*(ev(a) for a in args))
+                return OPS[op](*(ev(a, env) for a in args))
             case Let(name, value, body):
-                env[name] = ev(value)
-                return ev(body)
+                return ev(body, env.set(name, ev(value, env)))
             case If(cond, then, else_) | IfBlock(cond, then, else_):
-                return ev(then) if ev(cond) else ev(else_)
+                return ev(then, env) if ev(cond, env) else ev(else_, env)
             case Block(stmts, result):
                 for s in stmts:
-                    env[s.name] = ev(s.value)
-                return ev(result)
+                    env = env.set(s.name, ev(s.value, env))
+                return ev(result, env)
         raise TypeError(f"cannot evaluate {e!r}")
 
-    return ev(tree)
+    return ev(tree, pmap(env or {}))
