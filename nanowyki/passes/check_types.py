@@ -1,0 +1,366 @@
+"""Resolved -> Typed: give every expression its type and resolve every written type.
+
+Establishes: every expression has its `type`; every written type is a `Type` with its bounds
+computed (`bytes[N]`, `[T; N]`, table capacities; rule 9); a `let`/`var` has its declared type
+(the value's when none is written, the inner type after `let ... else`), a function without a
+result type has result `unit`. Every operand, argument, condition and stored value has the type
+its position needs (rule 3) and fits the bound of the place it is stored in (rule 10); integer
+literals are in range (rule 12). Provides `StructTable`.
+
+Assumes: names are resolved (each local name unique in its function) and arities checked
+(resolve-names); constants computed (the `ConstValues` fact of uncover-constants). An optional
+value bound by a `let`/`var` without `else`, or left in an expression statement, keeps its
+type `T?` here: require-handled-results reports it ("unhandled result").
+
+    (Let n nil (CallBuiltin len [(Local line)]) nil)
+ => (Let n (TInt) (CallBuiltin len [(Local line (TBytes 64))] (TInt)) nil)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyrsistent import pmap
+
+import nanowyki.languages.surface as S
+from nanowyki.analysis.constants import ConstValues, Unknown
+from nanowyki.analysis.expr_typing import ExprTyping, typ
+from nanowyki.analysis.names import rebuild
+from nanowyki.analysis.typing_rules import (
+    HANDLE,
+    MAX_ARRAY,
+    MAX_BYTES,
+    StructTable,
+    TError,
+    assign_problem,
+    is_value,
+)
+from nanowyki.framework import CompileError, Diagnostic, Node, Transform
+from nanowyki.languages.resolved import Resolved
+from nanowyki.languages.typed import Typed
+from nanowyki.languages.types import (
+    TArray,
+    TBool,
+    TBytes,
+    TInt,
+    TOption,
+    TStruct,
+    TTable,
+    TUnit,
+    Type,
+    TypeExpr,
+    show,
+)
+
+
+class CheckTypes(ExprTyping, Transform):
+    """Resolved -> Typed: give every expression its type and resolve every written type."""
+
+    name = "check-types"
+    input = Resolved
+    output = Typed
+    requires = (ConstValues,)
+    provides = (StructTable,)
+
+    def transform(self, tree: Node) -> Node:
+        found = self.facts.find(ConstValues)
+        self.values = found.values if found else pmap()
+        self.diags: list[Diagnostic] = []
+        self.structs, self.sigs, self.tables, self.shared = {}, {}, {}, {}
+        self.locals: dict[str, Type] = {}
+        self.fn: tuple[str, Type] | None = None  # the function being checked and its result
+        out = self.visit(tree)
+        if self.diags:
+            raise CompileError(self.diags)
+        self.provide(StructTable(pmap(self.structs)))
+        return out  # type: ignore[no-any-return]
+
+    def const_value(self, name: str) -> Any:
+        if name in self.values:
+            return self.values[name]
+        raise Unknown
+
+    # -- the service -------------------------------------------------------------------------
+
+    def Service(self, s: S.Service) -> Node:
+        self.consts = {d.name: d for d in s.decls if isinstance(d, S.Const)}
+        self.typed_consts: dict[str, S.Const | None] = {}  # None while being typed
+        self.struct_names = {d.name for d in s.decls if isinstance(d, S.Struct)}
+        done: dict[str, S.Decl] = {}
+        for d in s.decls:
+            if isinstance(d, S.Struct):
+                done[d.name] = self.struct(d)
+        self.check_struct_cycles(s)
+        for d in s.decls:
+            if isinstance(d, S.Table | S.Shared | S.Fn):
+                done[d.name] = self.signature(d)
+        decls: list[S.Decl] = []
+        for d in s.decls:
+            match d:
+                case S.Const(name=name):
+                    decls.append(self.const_decl(name) or d)
+                case S.Struct(name=name) | S.Table(name=name):
+                    decls.append(done[name])
+                case S.Shared(name=name):
+                    shared = done[name]
+                    assert isinstance(shared, S.Shared)
+                    value = self.value(d.value)
+                    self.fits(value, shared.declared)  # type: ignore[arg-type]
+                    decls.append(rebuild(shared, value=value))
+                case S.Fn(name=name):
+                    decls.append(self.function(done[name]))
+                case _:
+                    self.locals = {}
+                    decls.append(self.visit(d))
+        return rebuild(s, decls=tuple(decls))
+
+    def struct(self, d: S.Struct) -> S.Struct:
+        fields = tuple(rebuild(f, declared=self.type_of(f.declared)) for f in d.fields)
+        self.structs[d.name] = tuple((f.name, f.declared) for f in fields)  # type: ignore[misc]
+        return rebuild(d, fields=fields)
+
+    def check_struct_cycles(self, s: S.Service) -> None:
+        def parts(t: Type) -> set[str]:
+            if isinstance(t, TArray):
+                return parts(t.element)
+            return {t.name} if isinstance(t, TStruct) else set()
+
+        for d in s.decls:
+            if not isinstance(d, S.Struct):
+                continue
+            seen: set[str] = set()
+            todo = [d.name]
+            while todo:
+                for _, t in self.structs.get(todo.pop(), ()):
+                    for name in parts(t) - seen:
+                        seen.add(name)
+                        todo.append(name)
+            if d.name in seen:
+                self.error(d, f"struct '{d.name}' contains itself", "a struct has a fixed size")
+
+    def signature(self, d: S.Table | S.Shared | S.Fn) -> S.Decl:
+        match d:
+            case S.Table():
+                return self.table(d)
+            case S.Shared():
+                declared = self.type_of(d.declared)
+                if not isinstance(declared, TInt | TBool | TError):
+                    self.error(
+                        d.declared, f"a shared variable must be int or bool, not {show(declared)}"
+                    )
+                self.shared[d.name] = declared
+                return rebuild(d, declared=declared)
+            case S.Fn():
+                params = tuple(rebuild(p, declared=self.type_of(p.declared)) for p in d.params)
+                result = TUnit() if d.result is None else self.type_of(d.result, option_ok=True)
+                self.sigs[d.name] = (tuple(p.declared for p in params), result)  # type: ignore[misc]
+                return rebuild(d, params=params, result=result)
+
+    def table(self, d: S.Table) -> S.Table:
+        key, value = self.type_of(d.key), self.type_of(d.value)
+        if not isinstance(key, TInt | TBytes | TError):
+            self.error(d.key, f"a table key must be int or bytes[N], not {show(key)}")
+        capacity: S.Expr = S.IntLit(0, type=TInt())
+        size: int | None = None
+        if d.capacity is None:
+            self.error(d, f"table '{d.name}' needs a capacity: write map<K, V>[N]")
+        else:
+            capacity, size = self.constant(d.capacity, "a table capacity", 1, MAX_BYTES)
+        self.tables[d.name] = TTable(key, value, size or 1)
+        return rebuild(d, key=key, value=value, capacity=capacity)
+
+    def const_decl(self, name: str) -> S.Const | None:
+        """The typed declaration of constant `name` (typed on first use: constants may be used
+        before they are declared); None while it is being typed (a cycle, already reported)."""
+        if name in self.typed_consts:
+            return self.typed_consts[name]
+        d = self.consts[name]
+        self.typed_consts[name] = None
+        saved, self.locals, self.fn = (self.locals, self.fn), {}, None
+        declared = None if d.declared is None else self.type_of(d.declared)
+        value: S.Expr = self.visit(d.value)
+        t = typ(value)
+        if isinstance(t, TOption):
+            self.error(value, f"constant '{name}' cannot hold an optional value ({show(t)})")
+        elif not is_value(t):
+            self.error(value, f"expected a value, found {show(t)}")
+        elif declared is not None:
+            self.fits(value, declared)
+        self.locals, self.fn = saved
+        typed = rebuild(d, declared=declared if declared is not None else t, value=value)
+        self.typed_consts[name] = typed
+        return typed
+
+    def const_type(self, name: str) -> Type:
+        d = self.const_decl(name) if name in self.consts else None
+        return d.declared if d is not None and isinstance(d.declared, Type) else TError()
+
+    def function(self, d: S.Decl) -> S.Decl:
+        assert isinstance(d, S.Fn) and isinstance(d.result, Type)
+        self.locals = {p.name: p.declared for p in d.params}  # type: ignore[misc]
+        self.fn = (d.name, d.result)
+        body = self.visit(d.body)
+        self.fn = None
+        return rebuild(d, body=body)
+
+    def Datagram(self, d: S.Datagram) -> Node:
+        declared = self.type_of(d.declared)
+        self.locals[d.name] = declared
+        return rebuild(d, declared=declared, body=self.visit(d.body))
+
+    def Listen(self, d: S.Listen) -> Node:
+        return rebuild(d, port=self.int_expr(d.port))  # its value: check-service-shape
+
+    def Sessions(self, d: S.Sessions) -> Node:
+        return rebuild(d, count=self.int_expr(d.count))
+
+    def Every(self, d: S.Every) -> Node:
+        return rebuild(d, period=self.int_expr(d.period), body=self.visit(d.body))
+
+    def int_expr(self, e: S.Expr) -> S.Expr:
+        out: S.Expr = self.visit(e)
+        self.need(out, "int")
+        return out
+
+    # -- written types -----------------------------------------------------------------------
+
+    def type_of(self, t: TypeExpr, *, option_ok: bool = False) -> Type:
+        """The resolved type of a type as written (an optional type only where `option_ok`)."""
+        match t:
+            case Type():
+                return t
+            case S.IntType():
+                return TInt()
+            case S.BoolType():
+                return TBool()
+            case S.BytesType(bound=None):
+                self.error(t, "bytes needs a bound: write bytes[N]")
+                return TError()
+            case S.BytesType(bound=S.Expr() as bound):
+                n = self.constant(bound, "a bytes bound", 1, MAX_BYTES)[1]
+                return TError() if n is None else TBytes(n)
+            case S.NamedType(name=name):
+                return TStruct(name) if name in self.struct_names else TError()
+            case S.ArrayType(element=element, size=size):
+                inner = self.type_of(element)
+                n = self.constant(size, "an array size", 1, MAX_ARRAY)[1]
+                return TError() if n is None or isinstance(inner, TError) else TArray(inner, n)
+            case S.OptionType(inner=inner):
+                if not option_ok:
+                    self.error(t, "an optional type is only allowed as a function's result type")
+                    return TError()
+                return TOption(self.type_of(inner))
+            case _:
+                raise self.fail(t, "not a type")
+
+    # -- statements --------------------------------------------------------------------------
+
+    def Let(self, s: S.Let) -> Node:
+        value: S.Expr = self.visit(s.value)
+        t = typ(value)
+        else_ = None
+        if s.else_ is not None:
+            if isinstance(t, TOption):
+                t = t.inner
+            elif not isinstance(t, TError):
+                self.error(value, f"'else' needs an optional value, found {show(t)}")
+            else_ = self.visit(s.else_)
+        declared = self.bind(s.name, s.declared, value, t)
+        return rebuild(s, declared=declared, value=value, else_=else_)
+
+    def Var(self, s: S.Var) -> Node:
+        value: S.Expr = self.visit(s.value)
+        return rebuild(s, declared=self.bind(s.name, s.declared, value, typ(value)), value=value)
+
+    def bind(self, name: str, written: TypeExpr | None, value: S.Expr, t: Type) -> Type:
+        """The type of local `name` bound to `value` (of type `t`), checked against `written`."""
+        if written is not None:
+            declared = self.type_of(written)
+            problem = assign_problem(t, declared)
+            if problem:
+                self.error(value, *problem)
+        elif isinstance(t, TUnit):
+            self.error(value, "expected a value, found unit")
+            declared = TError()
+        else:
+            declared = t  # an optional stays optional: require-handled-results reports it
+        if name != "_":
+            self.locals[name] = declared
+        return declared
+
+    def Assign(self, s: S.Assign) -> Node:
+        target: S.Expr = self.visit(s.target)
+        value: S.Expr = self.visit(s.value)
+        if isinstance(target, S.Index) and isinstance(typ(target.target), TBytes):
+            self.error(target, "cannot assign to a byte: byte strings are immutable values")
+        elif s.op == "=":
+            self.fits(value, typ(target))
+        elif s.op == "++=":
+            self.need(target, "bytes")
+            self.need(value, "bytes")
+        else:
+            self.need(target, "int")
+            self.need(value, "int")
+        return rebuild(s, target=target, value=value)
+
+    def If(self, s: S.If) -> Node:
+        cond: S.Expr = self.visit(s.cond)
+        self.need(cond, "bool")
+        return rebuild(s, cond=cond, then=self.visit(s.then), else_=self.optional(s.else_))
+
+    def While(self, s: S.While) -> Node:
+        cond: S.Expr = self.visit(s.cond)
+        self.need(cond, "bool")
+        return rebuild(s, cond=cond, limit=self.limit(s.limit), body=self.visit(s.body))
+
+    def Loop(self, s: S.Loop) -> Node:
+        return rebuild(s, limit=self.limit(s.limit), body=self.visit(s.body))
+
+    def limit(self, e: S.Expr | None) -> S.Expr | None:
+        return None if e is None else self.int_expr(e)  # its value: require-loop-bounds
+
+    def optional(self, n: Node | None) -> Any:
+        return None if n is None else self.visit(n)
+
+    def For(self, s: S.For) -> Node:
+        start: S.Expr = self.visit(s.start)
+        stop: S.Expr = self.visit(s.stop)
+        self.need(start, "int")
+        self.need(stop, "int")
+        self.locals[s.var] = TInt()
+        return rebuild(s, start=start, stop=stop, body=self.visit(s.body))
+
+    def Return(self, s: S.Return) -> Node:
+        if self.fn is None:  # misplaced: check-control-flow reports it
+            if isinstance(s.value, S.NoneLit):
+                return rebuild(s, value=rebuild(s.value, type=TOption(TUnit())))
+            return rebuild(s, value=self.optional(s.value))
+        fn, result = self.fn
+        if s.value is None:
+            if not isinstance(result, TUnit):
+                self.error(s, f"'{fn}' must return a value of type {show(result)}")
+            return s
+        if isinstance(s.value, S.NoneLit):
+            if not isinstance(result, TOption):
+                self.error(s.value, f"'{fn}' cannot return none: its result type is {show(result)}")
+            return rebuild(s, value=rebuild(s.value, type=result))
+        value: S.Expr = self.visit(s.value)
+        t = typ(value)
+        if isinstance(result, TUnit):
+            self.error(value, f"'{fn}' has no result type: return without a value")
+        elif isinstance(result, TOption):
+            problem = assign_problem(t.inner if isinstance(t, TOption) else t, result.inner)
+            if problem:
+                self.error(value, problem[0], problem[1])
+        else:
+            self.fits(value, result)
+        return rebuild(s, value=value)
+
+    def Expr(self, e: S.Expr) -> Node:
+        raise self.fail(e, "no typing rule for this expression")
+
+    def TypeExpr(self, t: TypeExpr) -> Node:
+        return self.type_of(t)
+
+
+__all__ = ["HANDLE", "CheckTypes", "StructTable"]

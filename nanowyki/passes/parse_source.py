@@ -1,0 +1,29 @@
+"""parse-source: the WYKI parser as a pass."""
+
+from __future__ import annotations
+
+from nanowyki.framework import CompileError, Source, SourceText, Transform
+from nanowyki.languages import surface as S
+from nanowyki.syntax import SyntaxProblem, parse
+
+
+class ParseSource(Transform):
+    """Source -> Surface: parse WYKI source text.
+
+    Establishes: the tree is the program exactly as written (docs/language.md, Grammar), with a
+    span on every node; `else if` is an else block holding one `If`; a call whose arguments are
+    all named is a `StructValue`; `embed("path")` is an `Embed` still to be read.
+    Assumes: nothing; a lexical or syntax error is reported as one diagnostic (the first).
+
+        service s { listen tcp 7; }   =>   (Service s [(Listen tcp (IntLit 7))])
+    """
+
+    name = "parse-source"
+    input = Source
+    output = S.Surface
+
+    def SourceText(self, s: SourceText) -> S.Service:
+        try:
+            return parse(s.name, s.text)
+        except SyntaxProblem as problem:
+            raise CompileError([problem.diagnostic]) from None

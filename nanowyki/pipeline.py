@@ -1,0 +1,98 @@
+"""The WYKI compiler as a pipeline, and everything needed to build other pipelines.
+
+    from nanowyki import pipeline
+    p = pipeline.default()                         # the WYKI compiler, pass by pass
+    result = p.run(pipeline.source_tree("echo.wyki"))
+    mine = pipeline.Pipeline([...])                # your own, on the same framework
+
+The table below is the compiler: one row per pass, in order. Nothing else lists the passes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nanowyki.framework import (
+    ALL,
+    Analysis,
+    Check,
+    CheckLevel,
+    Facts,
+    Language,
+    Pass,
+    Pipeline,
+    RunOptions,
+    RunResult,
+    Source,
+    SourceText,
+    Transform,
+    check,
+    print_tree,
+    read_tree,
+)
+from nanowyki.passes.check_control_flow import CheckControlFlow
+from nanowyki.passes.check_service_shape import CheckServiceShape
+from nanowyki.passes.check_types import CheckTypes
+from nanowyki.passes.expand_embeds import ExpandEmbeds
+from nanowyki.passes.parse_source import ParseSource
+from nanowyki.passes.reject_constant_faults import RejectConstantFaults
+from nanowyki.passes.reject_misplaced_effects import RejectMisplacedEffects
+from nanowyki.passes.reject_recursion import RejectRecursion
+from nanowyki.passes.require_handled_results import RequireHandledResults
+from nanowyki.passes.require_loop_bounds import RequireLoopBounds
+from nanowyki.passes.resolve_names import ResolveNames
+from nanowyki.passes.uncover_constants import UncoverConstants
+
+__all__ = [
+    "ALL",
+    "Analysis",
+    "Check",
+    "CheckLevel",
+    "Facts",
+    "Language",
+    "Pass",
+    "Pipeline",
+    "RunOptions",
+    "RunResult",
+    "Transform",
+    "check",
+    "default",
+    "frontend",
+    "print_tree",
+    "read_tree",
+    "source_tree",
+]
+
+FRONTEND: list[type[Pass]] = [
+    ParseSource,
+    ExpandEmbeds,
+    ResolveNames,
+    UncoverConstants,
+    CheckTypes,
+    RejectRecursion,
+    RejectMisplacedEffects,
+    RequireHandledResults,
+    CheckControlFlow,
+    RequireLoopBounds,
+    RejectConstantFaults,
+    CheckServiceShape,
+]
+
+
+def frontend() -> Pipeline:
+    """Source text to a checked `Typed` program: parsing and every safety check."""
+    return Pipeline(FRONTEND, name="frontend")
+
+
+def default() -> Pipeline:
+    """The whole WYKI compiler."""
+    return Pipeline(FRONTEND, name="wyki")
+
+
+def source_tree(path: str | Path, text: str | None = None) -> SourceText:
+    """The `Source` tree of a file (its text read unless given)."""
+    p = Path(path)
+    return SourceText(str(path), p.read_text(encoding="utf-8") if text is None else text)
+
+
+SOURCE = Source
