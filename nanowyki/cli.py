@@ -1,0 +1,276 @@
+"""The `nanowyki` command line.
+
+Exit status: 0 success; 1 the program was rejected (diagnostics on stderr); 2 a usage mistake
+(missing file, unknown pass name: one line on stderr); 3 an internal compiler error. A user never
+sees a Python traceback (set NANOWYKI_TRACEBACK=1 to see one for a compiler bug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+
+import nanowyki
+from nanowyki.framework import (
+    ALL,
+    CheckLevel,
+    CompileError,
+    FrameworkError,
+    PipelineError,
+    ReadError,
+    RunOptions,
+    RunResult,
+    print_tree,
+    read_tree,
+    render,
+)
+from nanowyki.framework.node import Node
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called: exit status 2."""
+
+
+def _pipeline() -> ModuleType:
+    """The compiler's pipeline module, imported late so that `--help` stays fast."""
+    from nanowyki import pipeline
+
+    return pipeline
+
+
+def _names(text: str) -> frozenset[str] | str:
+    if text == ALL:
+        return ALL
+    return frozenset(n.strip() for n in text.split(",") if n.strip())
+
+
+def _read_source(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"cannot read '{path}': no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"cannot read '{path}': it is a directory") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"cannot read '{path}': not UTF-8 text") from None
+    except OSError as err:
+        raise UsageError(f"cannot read '{path}': {err.strerror}") from None
+
+
+def _report(err: CompileError) -> None:
+    sources: dict[str, str | None] = {}
+    for diag in err.diagnostics:
+        name = diag.span.file if diag.span else None
+        if name is not None and name not in sources:
+            try:
+                sources[name] = Path(name).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                sources[name] = None
+        print(render(diag, sources.get(name) if name else None), file=sys.stderr)
+    count = len(err.diagnostics)
+    print(f"{count} error{'s' if count != 1 else ''}", file=sys.stderr)
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def cmd_list_passes(args: argparse.Namespace) -> int:
+    p = _pipeline().default()
+    sys.stdout.write(markdown_table(p.table()) if args.markdown else p.format_table())
+    return 0
+
+
+def markdown_table(rows: list[tuple[str, str, str, str]]) -> str:
+    """The pass table as ARCHITECTURE.md shows it."""
+    lines = ["| # | pass | input -> output | what it establishes |", "|---|---|---|---|"]
+    for i, (name, source, target, purpose) in enumerate(rows, 1):
+        lines.append(f"| {i} | `{name}` | {source} -> {target} | {purpose} |")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_show_language(args: argparse.Namespace) -> int:
+    p = _pipeline().default()
+    langs = {lang.name: lang for lang in p.languages()}
+    if args.name not in langs:
+        raise UsageError(f"unknown language '{args.name}' (known: {', '.join(langs)})")
+    lang = langs[args.name]
+    sys.stdout.write(lang.diff() if args.diff else lang.grammar())
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    pipeline = _pipeline()
+    text = _read_source(args.file)
+    pipeline.frontend().run(pipeline.source_tree(args.file, text))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from nanowyki.interp import TypedInterpreter
+    from nanowyki.interp.serve import serve
+
+    pipeline = _pipeline()
+    text = _read_source(args.file)
+    result = pipeline.frontend().run(pipeline.source_tree(args.file, text))
+    if args.port is not None and not 0 <= args.port <= 65535:
+        raise UsageError(f"port {args.port} is out of range 0..65535")
+    try:
+        serve(TypedInterpreter(result.tree, result.facts), port=args.port, host=args.host)
+    except OSError as err:
+        raise UsageError(f"cannot listen on port {args.port}: {err.strerror}") from None
+    return 0
+
+
+def cmd_run_passes(args: argparse.Namespace) -> int:
+    pipeline = _pipeline()
+    p = pipeline.default()
+    for name in (args.start_at, args.stop_after):
+        if name:
+            p.index(name)
+    text = _read_source(args.file)
+    tree: Node
+    if args.start_at and p.index(args.start_at) > 0:
+        tree = read_tree(text, p[args.start_at].input, source=args.file)
+    else:
+        tree = pipeline.source_tree(args.file, text)
+    try:
+        level = CheckLevel.parse(args.check)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    dump_after = _names(args.dump_after) if args.dump_after else frozenset()
+    if args.dump_dir and not dump_after:
+        dump_after = ALL
+    options = RunOptions(
+        start_at=args.start_at,
+        stop_after=args.stop_after,
+        dump_after=dump_after,
+        dump_dir=Path(args.dump_dir) if args.dump_dir else None,
+        diff_after=_names(args.diff_after) if args.diff_after else frozenset(),
+        check=level,
+        out=sys.stdout,
+    )
+    result: RunResult = p.run(tree, options)
+    if args.timing:
+        sys.stderr.write(result.timing_table())
+    if args.trace:
+        Path(args.trace).write_text("".join(s.to_json() + "\n" for s in result.trace))
+    if args.output:
+        Path(args.output).write_text(print_tree(result.tree))
+    elif not dump_after and not options.diff_after:
+        sys.stdout.write(print_tree(result.tree))
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nanowyki",
+        description="The WYKI compiler: safe network services as event-driven state machines.",
+        epilog="Run 'nanowyki COMMAND --help' for the options of one command.",
+    )
+    parser.add_argument("--version", action="version", version=f"nanowyki {nanowyki.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    lp = sub.add_parser(
+        "list-passes",
+        help="list the passes of the compiler, in order",
+        description="Print one line per pass: NAME  INPUT -> OUTPUT  purpose.",
+    )
+    lp.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    lp.set_defaults(func=cmd_list_passes)
+
+    sl = sub.add_parser(
+        "show-language",
+        help="print the grammar of an intermediate language",
+        description="Print the grammar of one IL, or with --diff what it changes from its parent.",
+    )
+    sl.add_argument("name", help="the language, e.g. Surface, Typed")
+    sl.add_argument("--diff", action="store_true", help="only what it adds and removes")
+    sl.set_defaults(func=cmd_show_language)
+
+    ck = sub.add_parser(
+        "check",
+        help="parse and check a WYKI program, reporting every error",
+        description="Run the front end (parser and every safety check) and report diagnostics. "
+        "Exit status 0 when the program is accepted, 1 when it is rejected.",
+    )
+    ck.add_argument("file", help="a .wyki source file")
+    ck.set_defaults(func=cmd_check)
+
+    sv = sub.add_parser(
+        "serve",
+        help="check a program and serve real clients with the reference interpreter",
+        description="Check FILE, then serve it on real sockets with the reference interpreter "
+        "(a test harness: correct, not fast) until interrupted.",
+    )
+    sv.add_argument("file", help="a .wyki source file")
+    sv.add_argument("--port", type=int, help="listen here instead of the program's port (0: any)")
+    sv.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    sv.set_defaults(func=cmd_serve)
+
+    rp = sub.add_parser(
+        "run-passes",
+        help="run the pipeline on a file, with dumps, diffs and timing",
+        description="Run the compiler's passes on FILE (WYKI source, or printed IL of the input "
+        "language of the --start-at pass) and print the resulting IL.",
+    )
+    rp.add_argument("file", help="WYKI source, or printed IL when --start-at names a later pass")
+    rp.add_argument("--start-at", metavar="P", help="start at pass P (FILE is P's input IL)")
+    rp.add_argument("--stop-after", metavar="P", help="stop after pass P")
+    rp.add_argument(
+        "--dump-after", metavar="P[,Q]|all", help="print the IL after these passes (or all)"
+    )
+    rp.add_argument(
+        "--dump-dir", metavar="D", help="write dumps to D as numbered files (default: stdout)"
+    )
+    rp.add_argument(
+        "--diff-after", metavar="P[,Q]|all", help="print a unified diff of the IL around P"
+    )
+    rp.add_argument("--timing", action="store_true", help="print time per pass on stderr")
+    rp.add_argument(
+        "--check",
+        nargs="?",
+        const="boundary",
+        default="off",
+        metavar="LEVEL",
+        help="check every pass output against its language: off, boundary (the default when "
+        "--check is given) or construct (every node as it is built)",
+    )
+    rp.add_argument("--trace", metavar="FILE", help="write a JSON line per pass to FILE")
+    rp.add_argument("-o", "--output", metavar="FILE", help="write the final IL to FILE")
+    rp.set_defaults(func=cmd_run_passes)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except CompileError as err:
+        _report(err)
+        return 1
+    except (UsageError, PipelineError, ReadError) as err:
+        print(f"nanowyki: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except (FrameworkError, Exception) as err:
+        if os.environ.get("NANOWYKI_TRACEBACK"):
+            raise
+        print(
+            f"nanowyki: internal compiler error: {type(err).__name__}: {err}\n"
+            "(this is a bug in nanowyki; NANOWYKI_TRACEBACK=1 shows where)",
+            file=sys.stderr,
+        )
+        return 3
