@@ -84,9 +84,17 @@ def frontend() -> Pipeline:
     return Pipeline(FRONTEND, name="frontend")
 
 
+# The lowering passes, in order; each section is filled by the passes into that IL.
+LOWERING: list[type[Pass]] = [
+    # -- into Iterated and Core: no sugar
+    # -- into Bounded: no unbounded loops
+    # -- into Flat: no nested expressions
+]
+
+
 def default() -> Pipeline:
     """The whole WYKI compiler."""
-    return Pipeline(FRONTEND, name="wyki")
+    return Pipeline(FRONTEND + LOWERING, name="wyki")
 
 
 def source_tree(path: str | Path, text: str | None = None) -> SourceText:

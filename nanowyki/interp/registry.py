@@ -1,0 +1,19 @@
+"""Which interpreter runs which IL: the table the differential tests and tools read.
+
+Each IL's interpreter subclasses the previous IL's and overrides only the forms that changed;
+an IL whose programs the previous interpreter already runs unchanged maps to it.
+"""
+
+from __future__ import annotations
+
+from .base import Interpreter
+from .typed import TypedInterpreter
+
+INTERPRETERS: dict[str, type[Interpreter]] = {
+    "Typed": TypedInterpreter,
+}
+
+
+def interpreter_for(language: str) -> type[Interpreter] | None:
+    """The interpreter class for programs of `language`, if it has one."""
+    return INTERPRETERS.get(language)

@@ -1,0 +1,53 @@
+"""In `Bounded`, no loop is unbounded: every loop has a static limit, or (in a session) fuel
+and a yield point.
+
+bound-loops turns each `Iterate` into a `BoundedLoop` (its limit is a number: the user's
+`max N` or the static trip bound of a `for`) or, for a session loop without a limit, a
+`FueledLoop`; insert-yield-points puts a `Checkpoint` at the head of every fueled loop's body:
+it spends one unit of the session's fuel and, when the fuel is spent, returns to the scheduler
+so other sessions run (cooperative fairness). Every handler therefore returns to the scheduler
+after a statically bounded number of steps (uncover-step-bounds computes the bound).
+
+    - Stmt ::= (Iterate cond limit body step)
+    + Stmt ::= (BoundedLoop cond limit body step) | (FueledLoop cond body step) | (Checkpoint)
+"""
+
+from __future__ import annotations
+
+from nanowyki.framework import node
+
+from .core import Core
+from .iterated import Iterate
+from .surface import Block, Expr, Stmt
+
+
+@node
+class BoundedLoop(Stmt):
+    """At most `limit` iterations; entering iteration `limit + 1` faults `fuel`."""
+
+    cond: Expr
+    limit: int
+    body: Block
+    step: Block
+
+
+@node
+class FueledLoop(Stmt):
+    """A session loop with no static limit: its body starts with a `Checkpoint`."""
+
+    cond: Expr
+    body: Block
+    step: Block
+
+
+@node
+class Checkpoint(Stmt):
+    """Spend one unit of fuel; when it is spent, yield to the scheduler (a session only)."""
+
+
+Bounded = Core.extend(
+    "Bounded",
+    remove=[Iterate],
+    add=[BoundedLoop, FueledLoop, Checkpoint],
+    doc=__doc__ or "",
+)
