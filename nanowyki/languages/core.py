@@ -18,8 +18,8 @@ from typing import Literal
 from nanowyki.builtins import BUILTINS
 
 from .iterated import Iterated
-from .surface import Assign, Embed, Let, Var
 from .resolved import CallBuiltin
+from .surface import Assign, Embed, Let, Var
 
 EFFECT_BUILTINS = frozenset({"send", "reply", "log"})
 CALLABLE_BUILTINS = tuple(sorted(name for name in BUILTINS if name not in EFFECT_BUILTINS))
@@ -29,7 +29,7 @@ Core = Iterated.extend(
     remove=[Let, Var, Embed],
     refine={
         Assign: {"op": Literal["="]},
-        CallBuiltin: {"func": Literal[CALLABLE_BUILTINS]},  # type: ignore[valid-type]
+        CallBuiltin: {"func": Literal[CALLABLE_BUILTINS]},
     },
     doc=__doc__ or "",
 )

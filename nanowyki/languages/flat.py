@@ -49,7 +49,7 @@ Flat = Bounded.extend(
     "Flat",
     refine={
         Unary: {"operand": Atom},
-        Binary: {"op": Literal[FLAT_BINARY_OPS], "left": Atom, "right": Atom},  # type: ignore[valid-type]
+        Binary: {"op": Literal[FLAT_BINARY_OPS], "left": Atom, "right": Atom},
         CallFn: {"args": tuple[Atom, ...]},
         CallBuiltin: {"args": tuple[Atom, ...]},
         TableCall: {"args": tuple[Atom, ...]},
