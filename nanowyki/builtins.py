@@ -57,6 +57,7 @@ BUILTINS: dict[str, Builtin] = {
         _b("be32", Where.ANYWHERE, 1),
         _b("u16", Where.ANYWHERE, 2),
         _b("u32", Where.ANYWHERE, 2),
+        _b("fit", Where.ANYWHERE, 2),
         # effects on the world, not in constants
         _b("now_ms", Where.RUNTIME, 0),
         _b("unix_time", Where.RUNTIME, 0),

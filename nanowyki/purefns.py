@@ -253,13 +253,18 @@ def u32(b: bytes, i: int) -> int:
     return _read(b, i, 4)
 
 
+def fit(b: bytes, n: int) -> bytes | None:
+    """`b` if it has at most `n` bytes, else None (`none`): narrows a value to `bytes[n]`."""
+    return b if len(b) <= n else None
+
+
 # Every builtin of `nanowyki.builtins` with `Where.ANYWHERE`, by its WYKI name.
 PURE_BUILTINS: dict[str, Callable[..., Any]] = {
     "len": len_, "find": find, "field": field, "nfields": nfields,
     "starts_with": starts_with, "ends_with": ends_with, "eq_nocase": eq_nocase,
     "lower": lower, "upper": upper, "trim": trim, "parse_int": parse_int, "itoa": itoa,
     "hex": hex_, "hash": hash_, "min": min_, "max": max_, "abs": abs_, "byte": byte,
-    "be16": be16, "be32": be32, "u16": u16, "u32": u32,
+    "be16": be16, "be32": be32, "u16": u16, "u32": u32, "fit": fit,
 }  # fmt: skip
 
 # The Python type of each parameter of each pure builtin, for callers that must check values.
@@ -269,5 +274,5 @@ PURE_PARAMS: dict[str, tuple[type, ...]] = {
     "lower": (bytes,), "upper": (bytes,), "trim": (bytes,), "parse_int": (bytes,),
     "itoa": (int,), "hex": (int,), "hash": (bytes,), "min": (int, int), "max": (int, int),
     "abs": (int,), "byte": (int,), "be16": (int,), "be32": (int,), "u16": (bytes, int),
-    "u32": (bytes, int),
+    "u32": (bytes, int), "fit": (bytes, int),
 }  # fmt: skip

@@ -128,3 +128,11 @@ def test_binary_encodings() -> None:
     assert P.be32(0x01020304) == b"\x01\x02\x03\x04" and fault(P.be32, -1) == "bounds"
     assert P.u16(b"\x00\x01\x02", 1) == 0x0102 and fault(P.u16, b"\x00\x01", 1) == "bounds"
     assert P.u32(b"\xff\xff\xff\xff", 0) == 0xFFFFFFFF and fault(P.u32, b"abcd", -1) == "bounds"
+
+
+def test_fit_keeps_a_value_of_at_most_n_bytes() -> None:
+    assert P.fit(b"abc", 3) == b"abc"  # exactly n
+    assert P.fit(b"abc", 4) == b"abc"
+    assert P.fit(b"abcd", 3) is None  # n + 1
+    assert P.fit(b"", 1) == b""
+    assert P.PURE_BUILTINS["fit"] is P.fit

@@ -171,7 +171,7 @@ def _builtin(e: Node, func: str, args: tuple[Expr, ...], lookup: Lookup) -> Valu
     if any(type(v) is not t for v, t in zip(values, params, strict=True)):
         raise Unknown
     result = _call(e, fn, *values)
-    if func in ("find", "parse_int"):
+    if func in ("find", "parse_int", "fit"):
         raise Unknown  # an optional result: check-types rejects it in a constant
     return result
 

@@ -7,12 +7,21 @@ reads (the service's structs, functions, tables, shared variables and the curren
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from nanowyki import purefns
-from nanowyki.analysis.constants import ConstFault, NotConstant, Unknown, evaluate, fault_message
+from nanowyki.analysis.constants import (
+    ConstFault,
+    NotConstant,
+    Unknown,
+    Value,
+    evaluate,
+    fault_message,
+)
 from nanowyki.analysis.names import suggest
+from nanowyki.analysis.ranges import Ranges, lower, upper
 from nanowyki.analysis.typing_rules import (
     HANDLE,
     MAX_ARRAY,
@@ -74,6 +83,8 @@ class ExprTyping:
     tables: dict[str, TTable]
     shared: dict[str, Type]
     locals: dict[str, Type]
+    values: Mapping[str, Value]  # every constant's value (the `ConstValues` fact)
+    ranges: Ranges  # the range of each enclosing `for` variable with a static range
 
     if TYPE_CHECKING:
 
@@ -318,21 +329,16 @@ class ExprTyping:
         self.need(stop, "int")
         t: Type = TError()
         if self.need(target, "bytes"):
-            bound = typ(target).bound  # type: ignore[attr-defined]
-            j = self.folded(stop)
-            if j is not None:  # b[i..j] holds at most j - i bytes (it faults unless i >= 0)
-                i = self.folded(start)
-                bound = min(bound, max(0, j - (i if i is not None and i > 0 else 0)))
-            t = TBytes(bound)
+            t = TBytes(self.slice_bound(typ(target).bound, start, stop))  # type: ignore[attr-defined]
         return replace(e, target=target, start=start, stop=stop, type=t)
 
-    def folded(self, e: Expr) -> int | None:
-        """The value of `e` if it is a constant int, silently None otherwise."""
-        try:
-            v = evaluate(e, self.const_value)
-        except (NotConstant, ConstFault, Unknown):
-            return None
-        return v if type(v) is int else None
+    def slice_bound(self, bound: int, start: Expr, stop: Expr) -> int:
+        """The static bound of `b[start..stop]`, `b` of bound `bound`: the slice faults unless
+        0 <= start <= stop <= len(b), so it holds at most min(bound, upper(stop)) - lower(start)
+        bytes (`nanowyki.analysis.ranges`; an unknown or negative lower bound counts as 0)."""
+        hi = upper(stop, self.ranges, self.values)
+        lo = lower(start, self.ranges, self.values)
+        return max(0, min(bound, bound if hi is None else hi) - max(0, lo or 0))
 
     def ArrayLit(self, e: ArrayLit) -> Expr:
         items = tuple(self.value(item) for item in e.items)

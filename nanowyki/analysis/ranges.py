@@ -1,10 +1,11 @@
-"""Static ranges of the integer expressions that bound `for` loops (used by require-loop-bounds).
+"""Static ranges of integer expressions: the bounds of `for` loops (require-loop-bounds) and of
+byte-string slices (check-types: `b[i..j]` holds at most `upper(j) - lower(i)` bytes).
 
 `upper(e, env)` is a number no value of `e` exceeds, `lower(e, env)` one no value is below, or
 None when the checker cannot tell. They know constants, `len` (bounded by its operand's static
-bound), `min`, `max`, `+`, `-`, and the variables of enclosing `for` loops (`env`: name ->
-(lowest, highest) value). `source_text(e)` writes a simple expression back as source, for
-messages.
+bound, so `e`'s operands must be typed), `min`, `max`, `+`, `-`, and the variables of enclosing
+`for` loops (`env`: name -> (lowest, highest) value). `source_text(e)` writes a simple
+expression back as source, for messages.
 """
 
 from __future__ import annotations

@@ -50,7 +50,8 @@ class StructTable:
 
 # A parameter kind: "int", "bytes" (any bound), "bound" (a constant int, the N of bytes[N]).
 Param = Literal["int", "bytes", "bound"]
-# A result: a type, "same" (the bound of the first argument), "recv" (bytes[N]? for the bound N).
+# A result: a type, "same" (the bound of the first argument), "recv" (bytes[N]? for the bound N:
+# the receives and `fit`).
 Result = Type | Literal["same", "recv"]
 VARIADIC = None  # any number of byte strings or ints (send, reply, log)
 
@@ -77,6 +78,7 @@ SIGNATURES: dict[str, tuple[tuple[Param, ...] | None, Result]] = {
     "be32": (("int",), TBytes(4)),
     "u16": (("bytes", "int"), TInt()),
     "u32": (("bytes", "int"), TInt()),
+    "fit": (("bytes", "bound"), "recv"),
     "now_ms": ((), TInt()),
     "unix_time": ((), TInt()),
     "log": (VARIADIC, TUnit()),

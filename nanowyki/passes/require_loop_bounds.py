@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from pyrsistent import PMap, pmap
 
+from nanowyki.analysis.ranges import Ranges, lower, source_text, upper
 from nanowyki.framework import Check, Diagnostic, Node, Span, iter_children
 from nanowyki.languages.surface import Datagram, Every, Expr, Fn, For, Loop, Service, Session, While
 from nanowyki.languages.typed import Typed
-from nanowyki.loop_ranges import Ranges, lower, source_text, upper
 from nanowyki.static_eval import constant_table, fold_int
 
 Path = tuple[str, ...]

@@ -151,3 +151,41 @@ service lines {
 def test_session_features(transcript: str, tmp_path: Path) -> None:
     result = play(ECHO_LINES, transcript, tmp_path)
     assert result.ok, result.report()
+
+
+FIT = """
+service keys {
+    listen tcp 7;
+    const KEY_MAX = 4;
+    table seen: map<bytes[KEY_MAX], int>[8];
+
+    fn key(word: bytes[64]) -> bytes[KEY_MAX]? {
+        if len(word) == 0 { return none; }
+        return fit(word, KEY_MAX);
+    }
+
+    session {
+        loop {
+            let line = recv_line(64) else { close; };
+            let k = key(line) else { send("bad\\n"); continue; };
+            let short = line[0..min(len(line), 2)];
+            let two: bytes[2] = short;
+            seen.put(k, len(two));
+            send(k, " ", two, "\\n");
+        }
+    }
+}
+"""
+
+
+def test_fit_and_narrowing_slices_at_run_time(tmp_path: Path) -> None:
+    transcript = (
+        "open a\n"
+        "a > abcd\\n\na < abcd ab\\n\n"  # exactly KEY_MAX bytes fit
+        "a > abcde\\n\na < bad\\n\n"  # KEY_MAX + 1 do not
+        "a > \\n\na < bad\\n\n"  # empty: rejected by key(), fit would keep it
+        "a > x\\n\na < x x\\n\n"  # shorter than the slice's end
+        "a close\n"
+    )
+    result = play(FIT, transcript, tmp_path)
+    assert result.ok, result.report()

@@ -140,6 +140,9 @@ def test_faults(expr: object, kind: str) -> None:
         (bi("be32", i(1)), b"\0\0\0\x01"),
         (bi("u16", s(b"\x01\x02\x03"), i(1)), 0x0203),
         (bi("u32", s(b"\0\0\x01\0"), i(0)), 256),
+        (bi("fit", s("abc"), i(3)), b"abc"),  # exactly N bytes fit
+        (bi("fit", s("abcd"), i(3)), None),  # N + 1 bytes do not
+        (bi("fit", s(""), i(1)), b""),
         (bi("now_ms"), 0),
         (bi("unix_time"), 1767225600),
     ],

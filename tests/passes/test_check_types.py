@@ -116,13 +116,72 @@ def test_an_unhandled_option_keeps_its_type_for_require_handled_results() -> Non
     assert let.declared == TOption(TBytes(8))
 
 
-def test_slices_keep_the_bound_or_narrow_to_a_constant_end() -> None:
+def test_slices_keep_the_bound_unless_their_ends_narrow_it() -> None:
     got = bound(
-        "let l = recv_line(100) else { close; };", "let a = l[1..len(l)];",
-        "let b = l[0..10];", "let c = l[2..10];", "let d = l[0..1000];",
+        "let l = recv_line(100) else { close; };", "let n = 5;", "var m = 3;",
+        "let a = l[0..len(l)];", "let b = l[n..len(l)];", "let c = l[m..n];",
+        "let d = l[0..1000];", "let e = l[-5..len(l)];", "let f = l[0..n + 1000];",
     )  # fmt: skip
-    assert got["a"] == TBytes(100) and got["b"] == TBytes(10)
-    assert got["c"] == TBytes(8) and got["d"] == TBytes(100)
+    # nothing is known of the ends (or nothing below the operand's bound): the bound stays
+    assert all(got[x] == TBytes(100) for x in "abcdef")
+
+
+@pytest.mark.parametrize(
+    ("slice_", "expected"),
+    [
+        ("l[0..10]", 10),  # a constant end
+        ("l[2..10]", 8),  # a constant start > 0 narrows it further
+        ("l[1..len(l)]", 99),  # at most len(l) - 1 <= 100 - 1 bytes
+        ("l[4..n]", 96),  # the end is at most len(l): an unknown end is bounded by 100
+        ("l[0..min(len(l), 25)]", 25),  # "at most 25 bytes" of a value of unknown length
+        ("l[0..min(25, len(l))]", 25),
+        ("l[0..min(n, LIMIT)]", 25),  # a constant as the bounded side of min
+        ("l[3..min(n, 25)]", 22),
+        ("l[max(n, 10)..50]", 40),  # max(n, 10) >= 10
+        ("l[0..len(\"abc\")]", 3),  # the length of a bounded byte string
+        ("l[0..LIMIT - 5]", 20),
+        ("l[0..LIMIT + 1000]", 100),  # past the operand's bound: min(B, ...)
+        ("l[10..5]", 0),  # always faults (reject-constant-faults reports it): empty
+        ("l[30..min(n, 25)]", 0),
+    ],
+)
+def test_slices_narrow_to_the_static_range_of_their_ends(slice_: str, expected: int) -> None:
+    got = bound(
+        "let l = recv_line(100) else { close; };",
+        "let n = len(l);",
+        f"let s = {slice_};",
+        decls="const LIMIT = 25;",
+    )
+    assert got["s"] == TBytes(expected)
+
+
+def test_slices_use_the_ranges_of_enclosing_for_variables() -> None:
+    got = bound(
+        "let l = recv_line(100) else { close; };",
+        "for n in 1..9 { let p = l[0..n]; for m in n..min(len(l), 12) { let q = l[m..20]; } }",
+        "for k in 0..len(l) { let r = l[0..k]; }",
+        "var v = 8;",
+        "for j in 0..v { let s = l[0..j]; }",  # no static range for j: the bound stays
+        "let t = l[0..min(len(l), 30)];",  # outside the loops
+    )
+    assert got["p"] == TBytes(8)  # n <= 8
+    assert got["q"] == TBytes(19)  # 20 - 1, m >= n >= 1
+    assert got["r"] == TBytes(99)  # k <= len(l) - 1 <= 99
+    assert got["s"] == TBytes(100) and got["t"] == TBytes(30)
+
+
+def test_a_narrowed_slice_fits_a_smaller_place() -> None:
+    got = bound(
+        "let word = recv_line(1000) else { close; };",
+        "let k: bytes[250] = word[0..min(len(word), 250)];",
+        "let j = word[0..min(len(word), 250)];",
+    )
+    assert got["k"] == TBytes(250) and got["j"] == TBytes(250)
+    # without the min, the slice keeps the operand's bound and does not fit
+    assert messages(
+        "let word = recv_line(1000) else { close; };",
+        "let k: bytes[250] = word[0..len(word)];",
+    ) == [(6, 29, "value of up to 1000 bytes does not fit in bytes[250]")]
 
 
 def test_structs_arrays_and_tables() -> None:
@@ -174,6 +233,24 @@ def test_optional_function_results() -> None:
         " fn g(n: int) -> int? { return f(n); }"
     )
     assert bound("let x = g(1) else { close; };", decls=decls) == {"x": TInt()}
+
+
+def test_fit_narrows_to_its_constant_bound() -> None:
+    got = bound(
+        "let l = recv_line(1000) else { close; };",
+        "let k = fit(l, KEY_MAX) else { close; };",  # a constant expression
+        "let m: bytes[300] = fit(l, 250) else { close; };",  # fits a larger place
+        "let w = fit(l, 2000) else { close; };",  # N above the operand's bound: bytes[N]
+        "let e = fit(\"\", 1) else { close; };",
+        "let u = fit(l, 8);",  # unhandled: require-handled-results reports it
+        decls="const KEY_MAX = 200 + 50;",
+    )
+    assert got == {
+        "l": TBytes(1000), "k": TBytes(250), "m": TBytes(300), "w": TBytes(2000),
+        "e": TBytes(1), "u": TOption(TBytes(8)),
+    }  # fmt: skip
+    decls = "fn key(w: bytes[64]) -> bytes[16]? { return fit(w, 16); }"
+    assert bound("let k = key(\"x\") else { close; };", decls=decls) == {"k": TBytes(16)}
 
 
 # -- rejected programs ---------------------------------------------------------------------------
@@ -329,6 +406,22 @@ def test_optional_function_results() -> None:
         pytest.param(
             ["let l = recv(0) else { close; };"], "",
             (5, 22, "the bound of 'recv' must be in 1 ..= 1048576, not 0"), id="recv-bound",
+        ),
+        pytest.param(
+            ["let l = recv_line(8) else { close; };", "let k = fit(l, 0) else { close; };"], "",
+            (6, 24, "the bound of 'fit' must be in 1 ..= 1048576, not 0"), id="fit-bound",
+        ),
+        pytest.param(
+            ["let l = recv_line(8) else { close; };", "let k = fit(l, len(l)) else { close; };"],
+            "", (6, 28, "the bound of 'fit' must be a constant"), id="fit-nonconstant",
+        ),
+        pytest.param(
+            ["let k = fit(1, 4) else { close; };"], "",
+            (5, 21, "expected bytes, found int"), id="fit-operand",
+        ),
+        pytest.param(
+            ["let l = recv_line(8) else { close; };", "let k: bytes[4] = fit(l, 4);"], "",
+            (6, 27, "expected bytes[4], found bytes[4]?"), id="fit-unhandled-stored",
         ),
         pytest.param(
             ["close;"], "shared s: bytes[4] = \"abcd\";",
