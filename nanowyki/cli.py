@@ -30,6 +30,8 @@ from nanowyki.framework import (
 )
 from nanowyki.framework.node import Node
 
+DOT_AFTER = "lift-live-variables"  # where `run-passes --emit dot` stops by default
+
 
 class UsageError(Exception):
     """A mistake in how the command was called: exit status 2."""
@@ -105,7 +107,15 @@ def cmd_show_language(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     pipeline = _pipeline()
     text = _read_source(args.file)
-    pipeline.frontend().run(pipeline.source_tree(args.file, text))
+    tree = pipeline.source_tree(args.file, text)
+    if not args.report:
+        pipeline.frontend().run(tree)
+        return 0
+    from nanowyki.report import REPORT_THROUGH, format_report
+
+    # the front end, then the lowering passes through the last analysis the report reads
+    result = pipeline.default().run(tree, RunOptions(stop_after=REPORT_THROUGH))
+    sys.stdout.write(format_report(args.file, result.facts))
     return 0
 
 
@@ -144,9 +154,17 @@ def cmd_run_passes(args: argparse.Namespace) -> int:
     dump_after = _names(args.dump_after) if args.dump_after else frozenset()
     if args.dump_dir and not dump_after:
         dump_after = ALL
+    stop_after = args.stop_after
+    if args.emit == "dot":  # the state machines exist from split-states; draw them as lifted
+        stop_after = stop_after or DOT_AFTER
+        if p.index(stop_after) < p.index("split-states"):
+            raise UsageError(
+                f"--emit dot draws the session's state machine, which does not exist before "
+                f"'split-states' (--stop-after {stop_after})"
+            )
     options = RunOptions(
         start_at=args.start_at,
-        stop_after=args.stop_after,
+        stop_after=stop_after,
         dump_after=dump_after,
         dump_dir=Path(args.dump_dir) if args.dump_dir else None,
         diff_after=_names(args.diff_after) if args.diff_after else frozenset(),
@@ -158,10 +176,16 @@ def cmd_run_passes(args: argparse.Namespace) -> int:
         sys.stderr.write(result.timing_table())
     if args.trace:
         Path(args.trace).write_text("".join(s.to_json() + "\n" for s in result.trace))
+    if args.emit == "dot":
+        from nanowyki.dot import service_dot
+
+        emitted = service_dot(result.tree)
+    else:
+        emitted = print_tree(result.tree)
     if args.output:
-        Path(args.output).write_text(print_tree(result.tree))
-    elif not dump_after and not options.diff_after:
-        sys.stdout.write(print_tree(result.tree))
+        Path(args.output).write_text(emitted)
+    elif args.emit == "dot" or (not dump_after and not options.diff_after):
+        sys.stdout.write(emitted)
     return 0
 
 
@@ -201,6 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit status 0 when the program is accepted, 1 when it is rejected.",
     )
     ck.add_argument("file", help="a .wyki source file")
+    ck.add_argument(
+        "--report",
+        action="store_true",
+        help="also lower the program and print each handler's static worst-case steps between "
+        "yields and the service's static memory (frames, buffers, tables, arena)",
+    )
     ck.set_defaults(func=cmd_check)
 
     sv = sub.add_parser(
@@ -243,7 +273,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--check is given) or construct (every node as it is built)",
     )
     rp.add_argument("--trace", metavar="FILE", help="write a JSON line per pass to FILE")
-    rp.add_argument("-o", "--output", metavar="FILE", help="write the final IL to FILE")
+    rp.add_argument(
+        "--emit",
+        choices=("il", "dot"),
+        default="il",
+        help="what to write: the final IL (il, the default), or each session's state machine "
+        f"as a Graphviz graph (dot; runs through '{DOT_AFTER}' unless --stop-after says)",
+    )
+    rp.add_argument("-o", "--output", metavar="FILE", help="write the final IL (or dot) to FILE")
     rp.set_defaults(func=cmd_run_passes)
     return parser
 

@@ -30,18 +30,35 @@ from nanowyki.framework import (
     print_tree,
     read_tree,
 )
+from nanowyki.passes.bound_loops import BoundLoops
 from nanowyki.passes.check_control_flow import CheckControlFlow
 from nanowyki.passes.check_service_shape import CheckServiceShape
 from nanowyki.passes.check_types import CheckTypes
+from nanowyki.passes.convert_bindings import ConvertBindings
 from nanowyki.passes.expand_embeds import ExpandEmbeds
+from nanowyki.passes.explicate_control import ExplicateControl
+from nanowyki.passes.expose_effects import ExposeEffects
+from nanowyki.passes.fold_constants import FoldConstants
+from nanowyki.passes.hoist_locals import HoistLocals
+from nanowyki.passes.inline_constants import InlineConstants
+from nanowyki.passes.insert_yield_points import InsertYieldPoints
+from nanowyki.passes.lift_live_variables import LiftLiveVariables
+from nanowyki.passes.lift_loop_conditions import LiftLoopConditions
 from nanowyki.passes.parse_source import ParseSource
 from nanowyki.passes.reject_constant_faults import RejectConstantFaults
 from nanowyki.passes.reject_misplaced_effects import RejectMisplacedEffects
 from nanowyki.passes.reject_recursion import RejectRecursion
+from nanowyki.passes.remove_complex_operands import RemoveComplexOperands
+from nanowyki.passes.remove_compound_assignments import RemoveCompoundAssignments
 from nanowyki.passes.require_handled_results import RequireHandledResults
 from nanowyki.passes.require_loop_bounds import RequireLoopBounds
 from nanowyki.passes.resolve_names import ResolveNames
+from nanowyki.passes.split_states import SplitStates
 from nanowyki.passes.uncover_constants import UncoverConstants
+from nanowyki.passes.uncover_liveness import UncoverLiveness
+from nanowyki.passes.uncover_memory_layout import UncoverMemoryLayout
+from nanowyki.passes.uncover_step_bounds import UncoverStepBounds
+from nanowyki.passes.unify_loops import UnifyLoops
 
 __all__ = [
     "ALL",
@@ -87,8 +104,28 @@ def frontend() -> Pipeline:
 # The lowering passes, in order; each section is filled by the passes into that IL.
 LOWERING: list[type[Pass]] = [
     # -- into Iterated and Core: no sugar
+    UnifyLoops,
+    RemoveCompoundAssignments,
+    ExposeEffects,
+    ConvertBindings,
     # -- into Bounded: no unbounded loops
+    BoundLoops,
+    InsertYieldPoints,
+    UncoverStepBounds,
     # -- into Flat: no nested expressions
+    InlineConstants,
+    FoldConstants,
+    LiftLoopConditions,
+    RemoveComplexOperands,
+    # -- into Linear: no structured control flow
+    ExplicateControl,
+    # -- into Pooled: no allocation at run time
+    HoistLocals,
+    UncoverMemoryLayout,
+    # -- into Evented: no threads
+    SplitStates,
+    UncoverLiveness,
+    LiftLiveVariables,
 ]
 
 

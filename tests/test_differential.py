@@ -32,3 +32,53 @@ def test_same_behaviour_after_every_pass(example: Path) -> None:
     assert report.ok, report.message()
     # Every IL after the front end has an interpreter: no pass is left unproved.
     assert report.no_interpreter == [], report.no_interpreter
+
+
+EARLY_RETURN = """
+service early {
+    listen udp 9000;
+    shared ticks: int = 0;
+
+    datagram pkt: bytes[64] {
+        if len(pkt) == 0 { return; }
+        if pkt == "stop" { return; }
+        reply(pkt, " ", itoa(ticks));
+    }
+
+    every 10 ms {
+        if ticks >= 2 { return; }
+        ticks += 1;
+    }
+}
+"""
+
+EARLY_RETURN_TRANSCRIPT = """
+udp q > hi
+q < hi 0
+udp q > stop
+q silent
+advance 50 ms
+udp q > hi
+q < hi 2
+"""
+
+
+def test_bare_return_ends_datagram_and_timer_runs_at_every_boundary(tmp_path: Path) -> None:
+    """A bare `return;` ends that run of a datagram handler or timer, at every IL."""
+    from nanowyki.interp import parse_transcript
+
+    source = tmp_path / "early.wyki"
+    source.write_text(EARLY_RETURN)
+    front = pipeline.frontend()
+    checked = front.run(pipeline.source_tree(source))
+    whole = pipeline.default()
+    transcript = parse_transcript(EARLY_RETURN_TRANSCRIPT, "early.tr")
+    from nanowyki.interp import run_transcript
+
+    reference = run_transcript(checked.tree, transcript, facts=checked.facts)
+    assert reference.ok, reference.report()
+    report = run_every_boundary(
+        whole, checked.tree, [transcript], start_at=whole.passes[len(front.passes)].name,
+        facts=checked.facts,
+    )
+    assert report.ok, report.message()

@@ -7,10 +7,23 @@ an IL whose programs the previous interpreter already runs unchanged maps to it.
 from __future__ import annotations
 
 from .base import Interpreter
+from .bounded import BoundedInterpreter
+from .core import CoreInterpreter
+from .evented import EventedInterpreter
+from .flat import FlatInterpreter
+from .linear import LinearInterpreter
+from .pooled import PooledInterpreter
 from .typed import TypedInterpreter
 
 INTERPRETERS: dict[str, type[Interpreter]] = {
     "Typed": TypedInterpreter,
+    "Iterated": CoreInterpreter,
+    "Core": CoreInterpreter,
+    "Bounded": BoundedInterpreter,
+    "Flat": FlatInterpreter,
+    "Linear": LinearInterpreter,
+    "Pooled": PooledInterpreter,
+    "Evented": EventedInterpreter,
 }
 
 

@@ -283,7 +283,10 @@ class TypedInterpreter(Interpreter):
         if len(data) > limit:
             self.world.drop_oversize(task.client, len(data), limit)
             return
-        yield from self.Block(decl.body, Frame(task, {decl.name: data}))
+        try:
+            yield from self.Block(decl.body, Frame(task, {decl.name: data}))
+        except ReturnSignal:
+            return  # a bare `return;` ends this run of the handler
 
     def shape_datagram_limit(self, decl: Datagram) -> int:
         declared = decl.declared
@@ -297,7 +300,10 @@ class TypedInterpreter(Interpreter):
         return task.start(self._timer_body(task, decl))
 
     def _timer_body(self, task: GeneratorTask, decl: Every) -> Generator[Wait, None, None]:
-        yield from self.Block(decl.body, Frame(task))
+        try:
+            yield from self.Block(decl.body, Frame(task))
+        except ReturnSignal:
+            return  # a bare `return;` ends this run of the timer
 
     # -- statements ----------------------------------------------------------------------------
 
@@ -431,21 +437,23 @@ class TypedInterpreter(Interpreter):
     # -- places --------------------------------------------------------------------------------
 
     def place(self, e: Expr, f: Frame) -> tuple[Expr, list[tuple[str, Value]]]:
-        """A place as its root (`Local` or `SharedRef`) and the field/index steps below it."""
-        steps: list[tuple[str, Value]] = []
+        """A place as its root (`Local` or `SharedRef`) and the field/index steps below it; the
+        indexes are evaluated left to right (`a[i][j]`: `i` first)."""
+        path: list[Field | Index] = []
         while True:
             match e:
                 case Local() | SharedRef():
-                    steps.reverse()
-                    return e, steps
-                case Field(target, name):
-                    steps.append(("field", name))
-                    e = target
-                case Index(target, index):
-                    steps.append(("index", self.eval(index, f)))
-                    e = target
+                    break
+                case Field() | Index():
+                    path.append(e)
+                    e = e.target
                 case _:
                     raise InterpError(f"not an assignable place: {type(e).__name__} at {e.span}")
+        steps: list[tuple[str, Value]] = [
+            ("field", p.name) if isinstance(p, Field) else ("index", self.eval(p.index, f))
+            for p in reversed(path)
+        ]
+        return e, steps
 
     def load(self, root: Expr, steps: list[tuple[str, Value]], f: Frame) -> Value:
         v = f.vars[root.name] if isinstance(root, Local) else self.shared[root.name]  # type: ignore[attr-defined]

@@ -9,7 +9,8 @@ so other sessions run (cooperative fairness). Every handler therefore returns to
 after a statically bounded number of steps (uncover-step-bounds computes the bound).
 
     - Stmt ::= (Iterate cond limit body step)
-    + Stmt ::= (BoundedLoop cond limit body step) | (FueledLoop cond body step) | (Checkpoint)
+    + Stmt ::= (BoundedLoop cond limit body step test) | (FueledLoop cond body step test)
+             | (Checkpoint)
 """
 
 from __future__ import annotations
@@ -23,21 +24,34 @@ from .surface import Block, Expr, Stmt
 
 @node
 class BoundedLoop(Stmt):
-    """At most `limit` iterations; entering iteration `limit + 1` faults `fuel`."""
+    """At most `limit` iterations; entering iteration `limit + 1` faults `fuel`.
+
+    One iteration: evaluate `cond` (false: leave the loop); run `test` (a `break` in it leaves
+    the loop); the iteration is now *entered*: the `limit + 1`-th entry faults `fuel`; run
+    `body` (`continue` skips to the step); run `step`. `test` (None: no statements) is where
+    lift-loop-conditions moves `cond` (as `if !c { break; }`), so that the count of entries,
+    and so the fault, stays exactly where it was when the condition was `cond`."""
 
     cond: Expr
     limit: int
     body: Block
     step: Block
+    test: Block | None = None
 
 
 @node
 class FueledLoop(Stmt):
-    """A session loop with no static limit: its body starts with a `Checkpoint`."""
+    """A session loop with no static limit: its body starts with a `Checkpoint`.
+
+    One iteration: evaluate `cond` (false: leave the loop); run `test` (a `break` in it leaves
+    the loop); run `body` (whose `Checkpoint` spends the fuel of this iteration); run `step`.
+    As in `BoundedLoop`, `test` holds the condition once lift-loop-conditions moved it, so that
+    an exit spends no fuel, as before."""
 
     cond: Expr
     body: Block
     step: Block
+    test: Block | None = None
 
 
 @node

@@ -3,7 +3,8 @@
 An atom is a literal, a local or a constant. Every operation takes atoms and stands alone as
 the value of a `Declare`, an `Assign`, an `Unwrap` or an expression statement; temporaries
 (named `t.N`) hold the intermediate results. `&&` and `||` have become `if`s, loop conditions
-are computed in the loop body (`if !c { break; }`), and an assignment's target is one level
+are computed in the loop's `test` block (`if !c { break; }`, run before the iteration counts
+against the limit or spends fuel: see `BoundedLoop`), and an assignment's target is one level
 deep (`x`, `x.f`, `x[i]`; deeper places are read, updated and written back).
 
     ~ every operand field (Unary, Binary, calls, Field, Index, Slice, StructValue, arrays,
