@@ -1,0 +1,96 @@
+"""Recording transcripts on the reference interpreter, and the generated client scripts."""
+
+from __future__ import annotations
+
+import pytest
+
+from nanowyki.interp import TypedInterpreter, run_transcript
+from nanowyki.interp.transcript import CloseConn, Open, Send, Shut
+from nanowyki.testing.choice import RandomChooser
+from nanowyki.testing.genprog import generate
+from nanowyki.testing.record import (
+    RecordError,
+    checked,
+    payload,
+    random_client_script,
+    record_text,
+    record_transcript,
+)
+
+DIVIDER = """
+service t {
+    listen tcp 7;
+    session {
+        loop {
+            let line = recv_line(8) else { close; };
+            let n = parse_int(line) else { send("bad\\n"); continue; };
+            send(itoa(100 / n), "\\n");
+        }
+    }
+}
+"""
+
+
+def test_records_replies_faults_and_closes() -> None:
+    actions = [
+        Open(0, "a"), Send(0, "a", b"5\n"), Open(0, "b"), Send(0, "b", b"x\n4"),
+        Send(0, "b", b"\n"), Shut(0, "b"), Send(0, "a", b"0\n"),
+    ]
+    assert record_text(DIVIDER, actions).splitlines()[1:] == [
+        "open a",
+        "a > 5\\n",
+        "a < 20\\n",
+        "open b",
+        "b > x\\n4",
+        "b < bad\\n",
+        "b > \\n",
+        "b < 25\\n",
+        "b shut",
+        "b closed",
+        "a > 0\\n",
+        "fault division",
+        "a closed",
+    ]
+
+
+def test_client_close_is_recorded_without_expectations() -> None:
+    actions = [Open(0, "a"), Send(0, "a", b"1\n"), CloseConn(0, "a")]
+    assert record_text(DIVIDER, actions).splitlines()[1:] == [
+        "open a", "a > 1\\n", "a < 100\\n", "a close", "a closed"
+    ]
+
+
+def test_payloads_escape_what_a_transcript_cannot_hold_raw() -> None:
+    assert payload(b" a\r\n\t\0\\\xff ") == " a\\r\\n\\t\\0\\\\\\xff\\s"
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_a_recorded_transcript_replays_on_the_reference(seed: int) -> None:
+    result = checked(generate(RandomChooser(seed)))
+    transcript = record_transcript(result, random_client_script(seed))
+    played = run_transcript(TypedInterpreter(result.tree, result.facts), transcript)
+    assert played.ok, played.report()
+
+
+def test_a_service_that_never_waits_is_a_record_error() -> None:
+    spin = "service t { listen tcp 7; session { var n = 0; loop { n += 1; } } }"
+    with pytest.raises(RecordError, match="after 'open a'"):
+        record_text(spin, [Open(0, "a")], fuel=10, budget=10)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_client_scripts_are_what_a_client_can_do(seed: int) -> None:
+    script = random_client_script(seed)
+    opened: set[str] = set()
+    done: set[str] = set()
+    for a in script:
+        if isinstance(a, Open):
+            assert a.conn not in opened
+            opened.add(a.conn)
+            continue
+        assert a.conn in opened and a.conn not in done
+        if isinstance(a, Send):
+            assert a.data
+        else:
+            done.add(a.conn)
+    assert 1 <= len(opened) <= 3
