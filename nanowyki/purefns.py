@@ -185,7 +185,12 @@ def parse_int(b: bytes) -> int | None:
     digits = b[1:] if b.startswith(b"-") else b
     if not digits or any(not 48 <= c <= 57 for c in digits):
         return None
-    n = int(digits)
+    # Leading zeros cannot change the value; only a number of at most 20 significant digits
+    # can be in range (Python's int() also refuses very long digit strings).
+    significant = digits.lstrip(b"0") or b"0"
+    if len(significant) > 20:
+        return None
+    n = int(significant)
     n = -n if b.startswith(b"-") else n
     return n if INT_MIN <= n <= INT_MAX else None
 

@@ -136,3 +136,15 @@ def test_fit_keeps_a_value_of_at_most_n_bytes() -> None:
     assert P.fit(b"abcd", 3) is None  # n + 1
     assert P.fit(b"", 1) == b""
     assert P.PURE_BUILTINS["fit"] is P.fit
+
+
+def test_parse_int_of_very_long_digit_strings() -> None:
+    """Leading zeros do not count; a number too long to be in range is none (Python's int()
+    refuses digit strings past 4300 digits: parse_int must not)."""
+    from nanowyki.purefns import parse_int
+
+    assert parse_int(b"0" * 5000 + b"1") == 1
+    assert parse_int(b"-" + b"0" * 6000) == 0
+    assert parse_int(b"9" * 5000) is None
+    assert parse_int(b"-9223372036854775808") == -9223372036854775808
+    assert parse_int(b"9223372036854775808") is None
