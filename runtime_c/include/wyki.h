@@ -525,4 +525,7 @@ struct wyki_service {
 
 extern const struct wyki_service wyki_service;
 
+/* The pure builtins and checked integer operators, all static inline. */
+#include "wyki_builtins.h"
+
 #endif /* WYKI_H */
