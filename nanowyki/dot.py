@@ -10,6 +10,11 @@ blocks are plain boxes run within the same step. Edges: a `Goto` (plain), a `Bra
 `false`), and an `Await` (bold, labelled with the blocking operation, e.g.
 `line = recv_line(8192)`, `send(t.3)`, `sleep(100)`, `checkpoint`). The ends of the machine
 (`close`, `end`, `fault KIND`) are ovals. The output depends only on the tree: deterministic.
+
+It draws `Buffered` and `Socketless` machines too (`--emit dot --stop-after lower-waits`): a
+`Suspend` is a dashed red edge labelled with what it waits for (`wait input`, `wait output`,
+`wait time`, `yield`) to the state it re-enters, which is drawn as a state; the buffer
+statements read `ready.4 = try l = recv_line(8192)`, `done.5 = tx t.3`, and so on.
 """
 
 from __future__ import annotations
@@ -41,6 +46,18 @@ from nanowyki.languages.linear import (
     Ret,
 )
 from nanowyki.languages.resolved import CallBuiltin, CallFn, ConstRef, Local, SharedRef, TableCall
+from nanowyki.languages.socketless import (
+    FuelSpend,
+    RxBegin,
+    RxExact,
+    RxLine,
+    RxSome,
+    RxUntil,
+    SleepBegin,
+    SleepDone,
+    Suspend,
+    TxWrite,
+)
 from nanowyki.languages.surface import (
     ArrayLit,
     ArrayRepeat,
@@ -80,7 +97,7 @@ def service_dot(tree: Node) -> str:
 
 def machine_dot(title: str, m: StateMachine) -> str:
     """One state machine as a `digraph` named `title`."""
-    states = {m.entry} | {b.exit.resume for b in m.blocks if isinstance(b.exit, Await)}
+    states = {m.entry} | {b.exit.resume for b in m.blocks if isinstance(b.exit, Await | Suspend)}
     lines = [
         f'digraph "{_esc(title)}" {{',
         f'  label="{_esc(title)}: {len(states)} states, frame: '
@@ -119,6 +136,9 @@ def _edges(x: Exit, ends: dict[str, str]) -> list[tuple[str, str]]:
         case Await(op, dest, resume):
             text = describe_op(op) if dest is None else f"{dest} = {describe_op(op)}"
             return [(resume, f' [label="{_esc(text)}", style=bold, color=blue]')]
+        case Suspend(reason, resume):
+            text = "yield" if reason == "yield" else f"wait {reason}"
+            return [(resume, f' [label="{text}", style="bold,dashed", color=red]')]
         case Ret(value):
             return [(end("end"), "" if value is None else f' [label="{_esc(atom(value))}"]')]
         case CloseExit():
@@ -179,6 +199,24 @@ def describe_stmt(s: Node) -> str:
             return f"log({atom(value)})"
         case Reply(value):
             return f"reply({atom(value)})"
+        case RxBegin():
+            return "recv starts"
+        case RxLine(dest, limit, ready):
+            return f"{ready} = try {dest} = recv_line({atom(limit)})"
+        case RxUntil(dest, delim, limit, ready):
+            return f"{ready} = try {dest} = recv_until({atom(delim)}, {atom(limit)})"
+        case RxExact(dest, count, limit, ready):
+            return f"{ready} = try {dest} = recv_exact({atom(count)}, {atom(limit)})"
+        case RxSome(dest, limit, ready):
+            return f"{ready} = try {dest} = recv({atom(limit)})"
+        case TxWrite(value, done):
+            return f"{done} = tx {atom(value)}"
+        case SleepBegin(ms):
+            return f"wake at now + {atom(ms)}"
+        case SleepDone(done):
+            return f"{done} = woke"
+        case FuelSpend(ok):
+            return f"{ok} = spend fuel"
         case _:
             return _one_line(s)
 

@@ -35,6 +35,8 @@ from nanowyki.passes.check_control_flow import CheckControlFlow
 from nanowyki.passes.check_service_shape import CheckServiceShape
 from nanowyki.passes.check_types import CheckTypes
 from nanowyki.passes.convert_bindings import ConvertBindings
+from nanowyki.passes.convert_to_cish import ConvertToCish
+from nanowyki.passes.emit_service_descriptor import EmitServiceDescriptor
 from nanowyki.passes.expand_embeds import ExpandEmbeds
 from nanowyki.passes.explicate_control import ExplicateControl
 from nanowyki.passes.expose_effects import ExposeEffects
@@ -44,6 +46,9 @@ from nanowyki.passes.inline_constants import InlineConstants
 from nanowyki.passes.insert_yield_points import InsertYieldPoints
 from nanowyki.passes.lift_live_variables import LiftLiveVariables
 from nanowyki.passes.lift_loop_conditions import LiftLoopConditions
+from nanowyki.passes.lower_receives import LowerReceives
+from nanowyki.passes.lower_sends import LowerSends
+from nanowyki.passes.lower_waits import LowerWaits
 from nanowyki.passes.parse_source import ParseSource
 from nanowyki.passes.reject_constant_faults import RejectConstantFaults
 from nanowyki.passes.reject_misplaced_effects import RejectMisplacedEffects
@@ -126,6 +131,13 @@ LOWERING: list[type[Pass]] = [
     SplitStates,
     UncoverLiveness,
     LiftLiveVariables,
+    # -- into Socketless: no sockets
+    LowerReceives,
+    LowerSends,
+    LowerWaits,
+    # -- into Cish: C-shaped
+    ConvertToCish,
+    EmitServiceDescriptor,
 ]
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from .base import Interpreter
 from .bounded import BoundedInterpreter
+from .cish import CishInterpreter
 from .core import CoreInterpreter
 from .evented import EventedInterpreter
 from .flat import FlatInterpreter
 from .linear import LinearInterpreter
 from .pooled import PooledInterpreter
+from .socketless import SocketlessInterpreter
 from .typed import TypedInterpreter
 
 INTERPRETERS: dict[str, type[Interpreter]] = {
@@ -24,6 +26,9 @@ INTERPRETERS: dict[str, type[Interpreter]] = {
     "Linear": LinearInterpreter,
     "Pooled": PooledInterpreter,
     "Evented": EventedInterpreter,
+    "Buffered": SocketlessInterpreter,
+    "Socketless": SocketlessInterpreter,
+    "Cish": CishInterpreter,
 }
 
 

@@ -1,0 +1,206 @@
+"""convert-to-cish: Socketless -> Cish, on printed Socketless IL and on real programs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nanowyki.framework import Facts, InternalError, check, print_tree, read_tree, walk
+from nanowyki.languages.cish import (
+    CCall,
+    CDataDef,
+    CFuncDef,
+    CGlobalDef,
+    Cish,
+    CLabel,
+    CStructDef,
+    CSwitch,
+)
+from nanowyki.languages.socketless import Socketless
+from nanowyki.passes.convert_to_cish import ConvertToCish
+
+from .cish_support import EXAMPLES, socketless
+
+SMALL = """
+(Service s
+  [(Listen tcp (IntLit 7 (TInt)))
+   (Shared hits (TInt) (IntLit 0 (TInt)))
+   (SessionMachine
+     (StateMachine b.1
+       [(Slot n (TInt))]
+       [(Slot t.1 (TInt)) (Slot ok.1 (TBool))]
+       [(BasicBlock b.1
+          [(Assign (Local t.1 (TInt)) = (Binary + (Local n (TInt)) (IntLit 1 (TInt)) (TInt)))
+           (Assign (Local n (TInt)) = (Local t.1 (TInt)))
+           (FuelSpend ok.1)]
+          (Branch (Local ok.1 (TBool)) b.2 b.3))
+        (BasicBlock b.2 [] (CloseExit))
+        (BasicBlock b.3 [] (Suspend yield b.1))]))])
+"""
+
+SMALL_C = """
+(CUnit s
+  [(CStructDef frame
+     [(CVar state (CUInt32))
+      (CVar rx_deadline (CInt64))
+      (CVar wake_ms (CInt64))
+      (CVar tx_sent (CUInt32))
+      (CVar timeout_ms (CInt64))
+      (CVar timed_out (CBoolT))
+      (CVar v_n (CInt64))])
+   (CGlobalDef g_hits (CRuntimeT wyki_atomic64) (CCall WYKI_ATOMIC64_INIT [(CIntLit 0 (CInt64))]))
+   (CFuncDef step
+     [(CVar f (CPointerT (CStructT frame))) (CVar c (CPointerT (CRuntimeT "struct wyki_conn")))]
+     (CStatus)
+     [(CVar fuel (CInt64)) (CVar v_t__1 (CInt64)) (CVar v_ok__1 (CBoolT)) (CVar st (CStatus))]
+     [(CAssign (CName fuel) (CName WYKI_FUEL))
+      (CSwitch
+        (CArrow (CName f) state)
+        [(CCase (CIntLit 0 (CUInt32)) [(CGoto l_b__1)])
+         (CCase nil [(CReturn (CCall WYKI_FAULT_STATUS [(CName WYKI_FAULT_BOUNDS)]))])])
+      (CLabel l_b__1)
+      (CAssign
+        (CName st)
+        (CCall wyki_add [(CArrow (CName f) v_n) (CIntLit 1 (CInt64)) (CUnary & (CName v_t__1))]))
+      (CIf (CBinary != (CName st) (CIntLit 0 (CStatus))) [(CReturn (CName st))] [])
+      (CAssign (CArrow (CName f) v_n) (CName v_t__1))
+      (CAssign (CName v_ok__1) (CCall wyki_fuel_spend [(CUnary & (CName fuel))]))
+      (CIf (CName v_ok__1) [(CGoto l_b__2)] [(CGoto l_b__3)])
+      (CLabel l_b__2)
+      (CReturn (CName WYKI_DONE))
+      (CLabel l_b__3)
+      (CAssign (CArrow (CName f) state) (CIntLit 0 (CUInt32)))
+      (CReturn (CName WYKI_YIELD))])])
+"""
+
+
+def convert(text: str) -> str:
+    out, _ = ConvertToCish().apply(read_tree(text, Socketless), Facts())
+    check(out, Cish)
+    return print_tree(out)
+
+
+def test_a_session_becomes_a_frame_struct_and_a_step_with_a_switch_on_the_state() -> None:
+    assert convert(SMALL) == print_tree(read_tree(SMALL_C, Cish))
+
+
+def test_frame_slots_are_reached_through_f_and_locals_are_step_locals() -> None:
+    text = convert(SMALL)
+    assert "(CArrow (CName f) v_n)" in text  # a frame slot
+    assert "(CVar v_t__1 (CInt64))" in text and "(CArrow (CName f) v_t__1)" not in text
+
+
+def test_checked_addition_is_a_call_whose_status_is_tested() -> None:
+    text = convert(SMALL)
+    assert "(CCall wyki_add" in text
+    assert "(CIf (CBinary != (CName st) (CIntLit 0 (CStatus))) [(CReturn (CName st))] [])" in text
+
+
+RECEIVE = """
+(Service r
+  [(Listen tcp (IntLit 7 (TInt)))
+   (SessionMachine
+     (StateMachine b.1
+       [(Slot o.1 (TOption (TBytes 16)))]
+       [(Slot ready.1 (TBool)) (Slot t.2 (TBool)) (Slot done.1 (TBool))]
+       [(BasicBlock b.1 [(RxBegin)] (Goto rx.1))
+        (BasicBlock rx.1 [(RxLine o.1 (IntLit 16 (TInt)) ready.1)]
+          (Branch (Local ready.1 (TBool)) b.2 w.1))
+        (BasicBlock w.1 [] (Suspend input rx.1))
+        (BasicBlock b.2 [(Assign (Local t.2 (TBool)) = (IsNone (Local o.1 (TOption (TBytes 16)))
+                                                          (TBool)))]
+          (Branch (Local t.2 (TBool)) b.3 tx.1))
+        (BasicBlock tx.1 [(TxWrite (BytesLit #"hi" (TBytes 2)) done.1)]
+          (Branch (Local done.1 (TBool)) b.3 w.2))
+        (BasicBlock w.2 [] (Suspend output tx.1))
+        (BasicBlock b.3 [] (CloseExit))]))])
+"""
+
+
+def test_receives_and_sends_become_runtime_calls_and_suspensions_become_returns() -> None:
+    text = convert(RECEIVE)
+    assert "(CCall wyki_deadline [(CArrow (CName f) timeout_ms)])" in text
+    assert "(CCall wyki_rx_line" in text and "(CCall wyki_tx_send" in text
+    assert "(CReturn (CName WYKI_NEED_INPUT))" in text
+    assert "(CReturn (CName WYKI_NEED_OUTPUT))" in text
+    # states: the entry 0, then each resume label in block order
+    assert "(CCase (CIntLit 1 (CUInt32)) [(CGoto l_rx__1)])" in text
+    assert "(CCase (CIntLit 2 (CUInt32)) [(CGoto l_tx__1)])" in text
+
+
+def test_byte_string_literals_become_static_data_of_their_own_length() -> None:
+    text = convert(RECEIVE)
+    assert "(CDataDef lit_0\n     (CStructT wyki_bytes_2)" in text
+    assert '(CInit data (CBytesInit #"hi"))' in text
+    bytes2 = "(CStructDef wyki_bytes_2 [(CVar len (CUInt32)) (CVar data (CArrayT (CUInt8) 2))])"
+    opt16 = "(CStructDef wyki_opt_b16 [(CVar some (CBoolT)) (CVar value (CStructT wyki_bytes_16))])"
+    assert bytes2 in text and opt16 in text
+
+
+def test_struct_definitions_come_before_their_users() -> None:
+    out, _ = ConvertToCish().apply(read_tree(RECEIVE, Socketless), Facts())
+    names = [d.name for d in out.decls if isinstance(d, CStructDef)]  # type: ignore[attr-defined]
+    assert names.index("wyki_bytes_16") < names.index("wyki_opt_b16") < names.index("frame")
+
+
+def test_a_return_in_a_session_is_an_internal_error() -> None:
+    bad = SMALL.replace("(BasicBlock b.2 [] (CloseExit))", "(BasicBlock b.2 [] (Ret nil))")
+    with pytest.raises(InternalError, match="no C form for this exit in a session"):
+        convert(bad)
+
+
+SOURCE = """
+service u {
+    listen udp 5300;
+    shared count: int = 0;
+    shared on: bool = false;
+    table seen: map<bytes[8], int>[4];
+    fn twice(b: bytes[8]) -> bytes[16] { return b ++ b; }
+    datagram pkt: bytes[8] {
+        count += 1;
+        on = !on;
+        seen.put(pkt, count);
+        reply(twice(pkt), " ", itoa(count));
+    }
+    every 1 s { count = 0; }
+}
+"""
+
+
+def test_functions_datagrams_timers_tables_and_shared_variables(tmp_path: Path) -> None:
+    tree, facts = socketless(tmp_path / "u.wyki", SOURCE)
+    out, _ = ConvertToCish().apply(tree, facts)
+    check(out, Cish)
+    funcs = {d.name: d for d in out.decls if isinstance(d, CFuncDef)}  # type: ignore[attr-defined]
+    assert set(funcs) == {"fn_twice", "datagram", "timer_0"}
+    twice = funcs["fn_twice"]
+    assert [p.name for p in twice.params] == ["v_b_data", "v_b_len", "out"]
+    globals_ = {d.name for d in out.decls if isinstance(d, CGlobalDef)}  # type: ignore[attr-defined]
+    assert globals_ == {"g_count", "g_on", "t_seen"}
+    assert any(isinstance(d, CDataDef) and d.name == "wyki_tables" for d in out.decls)  # type: ignore
+    calls = {n.func for n in walk(out) if isinstance(n, CCall)}
+    assert {"wyki_atomic_load", "wyki_atomic_store", "wyki_table_put", "wyki_table_status",
+            "wyki_reply_bytes", "wyki_itoa", "wyki_concat", "fn_twice"} <= calls
+
+
+def test_labels_only_at_the_top_level_of_function_bodies(tmp_path: Path) -> None:
+    for example in EXAMPLES:
+        tree, facts = socketless(example)
+        out, _ = ConvertToCish().apply(tree, facts)
+        for d in out.decls:  # type: ignore[attr-defined]
+            if isinstance(d, CFuncDef):
+                nested = [n for s in d.body if not isinstance(s, CLabel)
+                          for n in walk(s) if isinstance(n, CLabel)]
+                assert nested == [], d.name
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_example_converts_into_valid_cish(example: Path) -> None:
+    tree, facts = socketless(example)
+    out, _ = ConvertToCish().apply(tree, facts)
+    check(out, Cish)
+    has_session = any(isinstance(d, CFuncDef) and d.name == "step" for d in out.decls)  # type: ignore
+    if has_session:
+        step = next(d for d in out.decls if isinstance(d, CFuncDef) and d.name == "step")  # type: ignore
+        assert isinstance(step.body[1], CSwitch)
