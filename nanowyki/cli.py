@@ -180,11 +180,21 @@ def cmd_run_passes(args: argparse.Namespace) -> int:
         from nanowyki.dot import service_dot
 
         emitted = service_dot(result.tree)
+    elif args.emit == "c":
+        from nanowyki.emit_c import emit_c
+        from nanowyki.languages.cish import CUnit
+
+        if not isinstance(result.tree, CUnit):
+            raise UsageError(
+                f"--emit c prints the Cish the whole pipeline ends with, not the "
+                f"{type(result.tree).__name__} after '{stop_after}'"
+            )
+        emitted = emit_c(result.tree, c_file=args.output)
     else:
         emitted = print_tree(result.tree)
     if args.output:
         Path(args.output).write_text(emitted)
-    elif args.emit == "dot" or (not dump_after and not options.diff_after):
+    elif args.emit in ("dot", "c") or (not dump_after and not options.diff_after):
         sys.stdout.write(emitted)
     return 0
 
@@ -275,12 +285,15 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--trace", metavar="FILE", help="write a JSON line per pass to FILE")
     rp.add_argument(
         "--emit",
-        choices=("il", "dot"),
+        choices=("il", "dot", "c"),
         default="il",
-        help="what to write: the final IL (il, the default), or each session's state machine "
-        f"as a Graphviz graph (dot; runs through '{DOT_AFTER}' unless --stop-after says)",
+        help="what to write: the final IL (il, the default), each session's state machine "
+        f"as a Graphviz graph (dot; runs through '{DOT_AFTER}' unless --stop-after says), or "
+        "the C11 source of the service (c; needs the whole pipeline)",
     )
-    rp.add_argument("-o", "--output", metavar="FILE", help="write the final IL (or dot) to FILE")
+    rp.add_argument(
+        "-o", "--output", metavar="FILE", help="write the final IL (or dot, or C) to FILE"
+    )
     rp.set_defaults(func=cmd_run_passes)
     return parser
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from nanowyki.framework import InternalError, Node, Transform, walk
+from nanowyki.framework.span import Span
 from nanowyki.languages.cish import (
     CArrayT,
     CArrow,
@@ -132,6 +135,8 @@ class ConvertToCish(Transform):
     function, `datagram` for the datagram handler, `timer_K` per timer, and for the session
     `struct frame` (state, runtime state, frame slots) and `step` (a switch on `f->state` that
     jumps to the labelled blocks; state 0 is the entry, then each resume label in order).
+    Every C statement of a function body carries the span of the statement or exit it comes
+    from (the C emitter's `#line`).
     Assumes: a checked `Socketless` program (constants inlined, every operand an atom).
 
         (SessionMachine (StateMachine b.1 [(Slot d (TBytes 4))] [(Slot r (TBool))]
@@ -286,8 +291,8 @@ class ConvertToCish(Transform):
         for b in _entry_first(g.entry, g.blocks):
             body.append(CLabel(label_name(b.label)))
             for s in b.stmts:
-                body += fn.body.stmt(s)
-            body += self.exit(b.exit, fn, context, {})
+                body += _at(s.span, fn.body.stmt(s))
+            body += _at(b.exit.span, self.exit(b.exit, fn, context, {}))
         slots = [CVar(var_name(s.name), c_type(s.type)) for s in g.slots]
         return CFuncDef(name, params, CStatus(), (*slots, *fn.locals), tuple(body))
 
@@ -306,8 +311,8 @@ class ConvertToCish(Transform):
         for b in _entry_first(m.entry, m.blocks):
             body.append(CLabel(label_name(b.label)))
             for s in b.stmts:
-                body += self.session_stmt(s, fn)
-            body += self.exit(b.exit, fn, "session", states)
+                body += _at(s.span, self.session_stmt(s, fn))
+            body += _at(b.exit.span, self.exit(b.exit, fn, "session", states))
         slots = [CVar(var_name(s.name), c_type(s.type)) for s in m.locals]
         locals_ = (CVar("fuel", CInt64()), *slots, *fn.locals)
         return CFuncDef("step", STEP_PARAMS, CStatus(), locals_, tuple(body))
@@ -388,6 +393,13 @@ class ConvertToCish(Transform):
                 return [CReturn(CName("WYKI_DONE"))]
             case _:
                 raise self.fail(x, f"no C form for this exit in a {context}")
+
+
+def _at(span: Span | None, stmts: list[CStmt]) -> list[CStmt]:
+    """`stmts`, the C of one WYKI statement, carrying its span (for the emitter's #line)."""
+    if span is None:
+        return stmts
+    return [replace(c, span=span) if c.span is None else c for c in stmts]
 
 
 def _declared(p: Param) -> Type:

@@ -527,5 +527,7 @@ extern const struct wyki_service wyki_service;
 
 /* The pure builtins and checked integer operators, all static inline. */
 #include "wyki_builtins.h"
+/* The functions code generated from Cish calls beyond the above (wyki_rx_line, ...). */
+#include "wyki_gen.h"
 
 #endif /* WYKI_H */
