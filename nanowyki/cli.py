@@ -199,6 +199,46 @@ def cmd_run_passes(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    import shlex
+    import tempfile
+
+    from nanowyki.build import BuildError, BuildOptions, GeneratedCError, build, compiler
+    from nanowyki.emit_c import emit_c
+    from nanowyki.languages.cish import CUnit
+
+    pipeline = _pipeline()
+    text = _read_source(args.file)
+    binary = Path(args.output).resolve()
+    if not binary.parent.is_dir():
+        raise UsageError(f"cannot write '{args.output}': no such directory '{binary.parent}'")
+    try:
+        options = BuildOptions(compiler(), tuple(shlex.split(args.cflags)), args.debug)
+    except (BuildError, ValueError) as err:
+        raise UsageError(str(err)) from None
+    result = pipeline.default().run(pipeline.source_tree(args.file, text))
+    unit = result.tree
+    if not isinstance(unit, CUnit):
+        raise PipelineError(f"the pipeline ended with {type(unit).__name__}, not Cish")
+    with tempfile.TemporaryDirectory(prefix="nanowyki-build-") as tmp:
+        build_dir = Path(args.build_dir).resolve() if args.build_dir else Path(tmp)
+        build_dir.mkdir(parents=True, exist_ok=True)
+        c_file = build_dir / f"{unit.name}.c"
+        c_file.write_text(emit_c(unit, c_file=str(c_file)))
+        try:
+            build(c_file, binary, options, source=args.file)
+        except BuildError as err:
+            raise UsageError(str(err)) from None
+        except GeneratedCError as err:
+            print(
+                f"nanowyki: internal compiler error: the generated C does not compile "
+                f"(a bug in nanowyki):\n{err}",
+                file=sys.stderr,
+            )
+            return 3
+    return 0
+
+
 # -- parser ------------------------------------------------------------------------------------
 
 
@@ -295,6 +335,30 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="FILE", help="write the final IL (or dot, or C) to FILE"
     )
     rp.set_defaults(func=cmd_run_passes)
+
+    bd = sub.add_parser(
+        "build",
+        help="compile a WYKI program to an executable service",
+        description="Check and lower FILE, emit its C, and compile it with the userspace "
+        "runtime (runtime_c/) into BINARY, which serves on the program's port (--port N "
+        "overrides it). The C compiler is $CC, else cc.",
+    )
+    bd.add_argument("file", help="a .wyki source file")
+    bd.add_argument("-o", "--output", required=True, metavar="BINARY", help="the executable")
+    bd.add_argument(
+        "--cflags", default="", metavar="FLAGS", help="more C compiler flags (one string)"
+    )
+    bd.add_argument(
+        "--debug",
+        action="store_true",
+        help="-g -O0 -fsanitize=address,undefined instead of -O2",
+    )
+    bd.add_argument(
+        "--build-dir",
+        metavar="DIR",
+        help="keep the generated C and objects in DIR (default: a temporary directory)",
+    )
+    bd.set_defaults(func=cmd_build)
     return parser
 
 

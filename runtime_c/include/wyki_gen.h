@@ -13,8 +13,8 @@
  * wyki_tx_send_bool, wyki_reply_bytes, wyki_reply_int, wyki_reply_bool, wyki_log_int,
  * wyki_log_bool, wyki_table_status, wyki_table_get_bytes, wyki_table_get_fixed.
  *
- * DECLARED ONLY (extern; the next milestone implements them in runtime_c/common, exactly as
- * nanowyki/interp/receive.py `attempt` plus the deadline rule): wyki_rx_line, wyki_rx_until,
+ * Implemented in runtime_c/common/receive.c (linked by both backends), exactly as
+ * nanowyki/interp/receive.py `attempt` plus the deadline rule: wyki_rx_line, wyki_rx_until,
  * wyki_rx_exact, wyki_rx_some.
  */
 #ifndef WYKI_GEN_H

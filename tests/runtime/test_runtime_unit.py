@@ -1,5 +1,5 @@
-"""The runtime's C unit tests (buffers, tables, arena, timer wheel, builtins), built with
--fsanitize=address,undefined -Wall -Wextra -Werror, and the header's stand-alone compile."""
+"""The runtime's C unit tests (buffers, tables, arena, timer wheel, builtins, receives), built
+with -fsanitize=address,undefined -Wall -Wextra -Werror, and the header's stand-alone compile."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ def test_c_unit_tests_pass(tmp_path: Path) -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     summaries = re.findall(r"^(\d+) passed, (\d+) failed$", result.stdout, re.MULTILINE)
-    # test_buf, test_table, test_arena, test_wheel, test_builtins
-    assert len(summaries) == 5, output
+    # test_buf, test_table, test_arena, test_wheel, test_builtins, test_receive
+    assert len(summaries) == 6, output
     assert all(int(passed) > 0 and failed == "0" for passed, failed in summaries), output
 
 
