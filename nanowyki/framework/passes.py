@@ -92,7 +92,7 @@ class NameSupply:
 _dispatch_cache: dict[tuple[type, type], Callable[..., Any] | None] = {}
 
 
-def _handler(owner: type, cls: type[Node]) -> Callable[..., Any] | None:
+def find_handler(owner: type, cls: type[Node]) -> Callable[..., Any] | None:
     key = (owner, cls)
     try:
         return _dispatch_cache[key]
@@ -115,7 +115,7 @@ class Visitor:
     nodes without a handler are walked through."""
 
     def visit(self, n: Node, *ctx: Any) -> None:
-        handler = _handler(type(self), type(n))
+        handler = find_handler(type(self), type(n))
         if handler is None:
             self.visit_children(n, *ctx)
         else:
@@ -133,7 +133,7 @@ class Rewriter:
     without a span takes the span of the node it replaces."""
 
     def visit(self, n: Node, *ctx: Any) -> Any:
-        handler = _handler(type(self), type(n))
+        handler = find_handler(type(self), type(n))
         if handler is None:
             return self.visit_children(n, *ctx)
         out = handler(self, n, *ctx)

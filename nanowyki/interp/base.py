@@ -7,9 +7,10 @@ reads `shape` (protocol, sessions limit, timers, datagram size), and asks for ta
 `timer(i)` each time timer `i` is due. A task is the scheduler's `Task` (see `scheduler`).
 
 Program forms are executed by methods named after the node classes (`def Let(self, s, frame)`,
-`def Binary(self, e, frame)`), found by `handler(node)` along the node class's MRO, as passes
-find their handlers. The interpreter of the next IL subclasses the previous one and overrides
-only the forms its IL changes.
+`def Binary(self, e, frame)`), found by `handler(node)` along the node class's MRO with the
+framework's own dispatch (`framework.passes.find_handler`), as passes find their handlers. The
+interpreter of the next IL subclasses the previous one and overrides only the forms its IL
+changes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from nanowyki.framework import Facts, Node
+from nanowyki.framework.passes import find_handler
 
 from .scheduler import Task
 from .world import Connection, UdpClient, World
@@ -46,7 +48,6 @@ class Interpreter(ABC):
     """Base of every IL's interpreter."""
 
     language: ClassVar[str] = "?"
-    _dispatch: ClassVar[dict[tuple[type, type], Callable[..., Any]]] = {}
 
     def __init__(self, program: Node, facts: Facts | None = None) -> None:
         self.program = program
@@ -57,22 +58,12 @@ class Interpreter(ABC):
 
     def handler(self, n: Node) -> Callable[..., Any]:
         """The method for node `n`: named after its class or the nearest class above it."""
-        key = (type(self), type(n))
-        found = Interpreter._dispatch.get(key)
+        found = find_handler(type(self), type(n))
         if found is None:
-            for klass in type(n).__mro__:
-                if klass is Node:
-                    break
-                candidate = getattr(type(self), klass.__name__, None)
-                if callable(candidate):
-                    found = candidate
-                    break
-            if found is None:
-                raise InterpError(
-                    f"{type(self).__name__} has no method for {type(n).__name__}"
-                    f"{' at ' + str(n.span) if n.span else ''}"
-                )
-            Interpreter._dispatch[key] = found
+            raise InterpError(
+                f"{type(self).__name__} has no method for {type(n).__name__}"
+                f"{' at ' + str(n.span) if n.span else ''}"
+            )
         return found
 
     # -- what the runner calls -----------------------------------------------------------------

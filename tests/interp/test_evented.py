@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nanowyki import pipeline, purefns
+from nanowyki import pipeline
 from nanowyki.framework import Facts, Node, RunOptions, walk
 from nanowyki.interp import TypedInterpreter, read_transcript, run_transcript
 from nanowyki.interp.base import InterpError, Interpreter
@@ -20,11 +20,10 @@ from nanowyki.interp.world import World
 from nanowyki.languages.evented import SessionMachine, StateMachine
 from nanowyki.languages.surface import Service
 
+from .session_trace import Action, trace
+
 ROOT = Path(__file__).resolve().parents[2]
 TO_EVENTED = RunOptions(stop_after="lift-live-variables")  # the pipeline goes on past Evented
-
-Action = bytes | int | str  # client bytes, clock advance in ms, "shut" or "resume"
-
 
 def compile_both(tmp_path: Path, body: str) -> tuple[Interpreter, Interpreter]:
     """The Typed and the Evented interpreters of a one-session service."""
@@ -35,31 +34,6 @@ def compile_both(tmp_path: Path, body: str) -> tuple[Interpreter, Interpreter]:
     assert any(isinstance(n, StateMachine) for n in walk(lowered.tree))
     return TypedInterpreter(checked.tree, checked.facts), EventedInterpreter(
         lowered.tree, lowered.facts)
-
-
-def trace(interp: Interpreter, actions: list[Action], *, room: int | None = None,
-          fuel: int = 1000) -> list[tuple[object, bytes]]:
-    """Drive one session by hand: what each resume returned and wrote."""
-    world = World(out_capacity=room)
-    interp.start(world, fuel=fuel)
-    conn = world.connect("a")
-    task = interp.session(conn)
-    seen: list[tuple[object, bytes]] = []
-    for act in actions:
-        if isinstance(act, bytes):
-            world.client_send(conn, act)
-        elif isinstance(act, int):
-            world.now_ms += act
-        elif act == "shut":
-            world.client_shut(conn)
-        else:
-            try:
-                w: object = task.resume()
-            except purefns.Fault as err:
-                w = f"fault {err.kind}"
-            seen.append((w, bytes(conn.pending)))
-            conn.pending.clear()
-    return seen
 
 
 def same_trace(tmp_path: Path, body: str, actions: list[Action], *, room: int | None = None,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nanowyki import pipeline, purefns
+from nanowyki import pipeline
 from nanowyki.framework import Facts, Node, RunOptions, walk
 from nanowyki.interp import TypedInterpreter, parse_transcript, run_transcript
 from nanowyki.interp.base import InterpError, Interpreter
@@ -24,13 +24,11 @@ from nanowyki.languages.evented import Await, SessionMachine, StateMachine
 from nanowyki.languages.socketless import Suspend
 from nanowyki.languages.surface import Service
 
+from .session_trace import Action, trace
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.wyki"))
-TO_SOCKETLESS = RunOptions(stop_after="lower-waits")  # the pipeline goes on past Socketless
 TO_SOCKETLESS = RunOptions(stop_after="lower-waits")  # the pipeline goes on into Cish
-
-Action = bytes | int | str  # client bytes, clock advance in ms, "shut" or "resume"
-
 
 def compile_all(tmp_path: Path, body: str) -> tuple[Interpreter, Interpreter, Interpreter]:
     """The Typed, Evented and Socketless interpreters of a one-session service."""
@@ -45,31 +43,6 @@ def compile_all(tmp_path: Path, body: str) -> tuple[Interpreter, Interpreter, In
     return (TypedInterpreter(checked.tree, checked.facts),
             EventedInterpreter(evented.tree, evented.facts),
             SocketlessInterpreter(lowered.tree, lowered.facts))
-
-
-def trace(interp: Interpreter, actions: list[Action], *, room: int | None = None,
-          fuel: int = 1000) -> list[tuple[object, bytes]]:
-    """Drive one session by hand: what each resume returned and wrote."""
-    world = World(out_capacity=room)
-    interp.start(world, fuel=fuel)
-    conn = world.connect("a")
-    task = interp.session(conn)
-    seen: list[tuple[object, bytes]] = []
-    for act in actions:
-        if isinstance(act, bytes):
-            world.client_send(conn, act)
-        elif isinstance(act, int):
-            world.now_ms += act
-        elif act == "shut":
-            world.client_shut(conn)
-        else:
-            try:
-                w: object = task.resume()
-            except purefns.Fault as err:
-                w = f"fault {err.kind}"
-            seen.append((w, bytes(conn.pending)))
-            conn.pending.clear()
-    return seen
 
 
 def same_trace(tmp_path: Path, body: str, actions: list[Action], *, room: int | None = None,
