@@ -49,6 +49,7 @@ READY_TIMEOUT_TCG = 120.0  # QEMU start to WYKI-READY; 7-11 s measured, generous
 READY_TIMEOUT_KVM = 20.0
 POWEROFF_TIMEOUT = 60.0
 IO_TIMEOUT = 15.0  # any single socket operation of a check
+SESSION_FREE_TIMEOUT = 20.0  # sessions of closed clients are freed after their FIN arrives
 GUEST_CONTROL_TIMEOUT = 300  # /init unloads by itself if the host never says `stop`
 
 FAIL_PATTERNS = [
@@ -739,11 +740,7 @@ def run_service(
 def open_live_sessions(svc: Service, port: int) -> list[socket.socket]:
     """Two sessions that are alive when rmmod runs: one idle after a reply, one whose
     transmit buffer is full because the client stopped reading (rmmod must close both)."""
-    socks = [_connect(port), _connect(port)]
-    for s in socks:
-        s.sendall(svc.probe)
-        if not s.recv(64):
-            raise KernelTestError("a live session was closed by the server")
+    socks = [_served_connection(svc, port), _served_connection(svc, port)]
     flood = socks[1]
     flood.setblocking(False)
     sent = 0
@@ -753,6 +750,28 @@ def open_live_sessions(svc: Service, port: int) -> list[socket.socket]:
     except BlockingIOError:
         pass
     return socks
+
+
+def _served_connection(svc: Service, port: int) -> socket.socket:
+    """A connection the service answers. Right after a test that filled the session pool,
+    the guest may still be processing the clients' FINs (slowly, under TCG), and a new
+    connection is then refused as it should be; try again until a session is free."""
+    deadline = time.monotonic() + SESSION_FREE_TIMEOUT
+    while True:
+        s = _connect(port)
+        try:
+            s.sendall(svc.probe)
+            if s.recv(64):
+                return s
+        except OSError:
+            pass
+        s.close()
+        if time.monotonic() > deadline:
+            raise KernelTestError(
+                f"no session became free within {SESSION_FREE_TIMEOUT:.0f} s "
+                "(every new connection was closed by the server)"
+            )
+        time.sleep(0.25)
 
 
 def choose_accel(requested: str, say: Callable[[str], None] = print) -> str:
