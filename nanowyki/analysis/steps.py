@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from nanowyki.builtins import BUILTINS, Where
-from nanowyki.framework import Node, iter_children, walk
+from nanowyki.framework import Node, find_all, iter_children
 from nanowyki.languages.bounded import Checkpoint
 from nanowyki.languages.iterated import Send
 from nanowyki.languages.resolved import CallBuiltin, CallFn, TableCall
@@ -43,6 +43,7 @@ SCANNING = frozenset(
      "trim", "parse_int", "hash"}
 )  # fmt: skip
 BLOCKING = frozenset(name for name, b in BUILTINS.items() if b.where is Where.BLOCKING)
+CALLS = (CallFn, CallBuiltin, TableCall)  # the expressions that cost more than their statement
 
 
 class Unbounded(Exception):
@@ -212,7 +213,7 @@ class Weights:
         total = self.statement
         for _, child in iter_children(s):
             if isinstance(child, Expr):
-                total += sum(self.call(e) for e in walk(child))
+                total += sum(self.call(e) for e in find_all(child, CALLS))
         return total
 
     def call(self, e: Node) -> int:
@@ -236,5 +237,5 @@ def is_yield_point(s: Stmt) -> bool:
         isinstance(e, CallBuiltin) and e.func in BLOCKING
         for _, child in iter_children(s)
         if isinstance(child, Expr)
-        for e in walk(child)
+        for e in find_all(child, (CallBuiltin,))
     )

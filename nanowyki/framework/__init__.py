@@ -8,7 +8,7 @@ from .check import CheckLevel, check
 from .diagnostics import CompileError, Diagnostic, render
 from .errors import FrameworkError, ILCheckError, InternalError, PipelineError, ReadError
 from .language import Language
-from .node import Node, count_nodes, iter_children, node, walk
+from .node import Node, count_nodes, find_all, iter_children, node, occurs_in, walk
 from .passes import Analysis, Check, Facts, Pass, Rewriter, Transform, Visitor
 from .pipeline import ALL, Pipeline, RunOptions, RunResult, Step
 from .printer import print_tree, read_tree
@@ -43,8 +43,10 @@ __all__ = [
     "Visitor",
     "check",
     "count_nodes",
+    "find_all",
     "iter_children",
     "node",
+    "occurs_in",
     "print_tree",
     "read_tree",
     "render",

@@ -27,11 +27,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, dataclass_transform
 
-from typeguard import CollectionCheckStrategy, TypeCheckError, check_type
+from typeguard import TypeCheckError
 
+from .fieldtypes import Test, check_value, compile_type
 from .span import Span
 
-# Checking on every node construction is a debugging level: it costs a typeguard call per field.
+# Checking on every node construction is a debugging level: it costs a type test per field.
 # The value is the name of the pass building nodes (for the message), or None when off.
 construct_checking: ContextVar[str | None] = ContextVar("construct_checking", default=None)
 
@@ -46,7 +47,12 @@ class _NodeMeta(type):
 
 
 class _Base(metaclass=_NodeMeta):
-    pass
+    # What a node knows about the subtree below it, filled in on first use (see "Subtree facts"
+    # below and `check.check`). A node never changes, so neither do these.
+    __slots__ = ("_productions", "_proved_in", "_size")
+    _size: int  # how many nodes the subtree has; 0 until summed up
+    _productions: int  # which productions occur in it, one bit each (`production_bit`)
+    _proved_in: object  # the last Language the subtree was proved to belong to, or None
 
 
 T = TypeVar("T", bound=type)
@@ -71,6 +77,9 @@ class Node(_Base):
     span: Span | None = field(default=None, kw_only=True, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        # Set, not left empty: reading an empty slot raises, and catching that costs 5x more.
+        object.__setattr__(self, "_size", 0)
+        object.__setattr__(self, "_proved_in", None)
         building = construct_checking.get()
         if building is not None:
             check_fields(self, building)
@@ -84,6 +93,7 @@ def node(cls: N) -> N:
     """Make `cls` a production: a frozen, slotted dataclass."""
     made = _slotted(cls)
     made.__production__ = True  # type: ignore[attr-defined]  # a marker, read by is_production
+    production_bit(made)
     return made
 
 
@@ -144,14 +154,24 @@ def field_values(n: Node) -> tuple[Any, ...]:
     return tuple(getattr(n, name) for name in field_hints(type(n)))
 
 
+_field_tests: dict[type, tuple[tuple[str, Any, Test], ...]] = {}
+
+
+def field_tests(hints: dict[str, Any]) -> tuple[tuple[str, Any, Test], ...]:
+    """`(name, type, compiled test)` for each field in `hints`."""
+    return tuple((name, hint, compile_type(hint)) for name, hint in hints.items())
+
+
 def check_fields(n: Node, pass_name: str | None = None) -> None:
     """Check the type of each field of `n` (one level, not its children): TypeError if one is
     wrong, naming `pass_name` when given."""
-    for name, hint in field_hints(type(n)).items():
+    cls = type(n)
+    tests = _field_tests.get(cls)
+    if tests is None:
+        tests = _field_tests[cls] = field_tests(field_hints(cls))
+    for name, hint, test in tests:
         try:
-            check_type(
-                getattr(n, name), hint, collection_check_strategy=CollectionCheckStrategy.ALL_ITEMS
-            )
+            check_value(getattr(n, name), hint, test)
         except TypeCheckError as err:
             where = f" (built in pass '{pass_name}')" if pass_name else ""
             raise TypeError(f"{type(n).__name__}.{name}: {err}{where}") from None
@@ -236,14 +256,129 @@ def _iter_value(value: Any, step: str) -> typing.Iterator[tuple[str, Node]]:
             yield from _iter_value(item, f"{step}[{i}]")
 
 
+def children(n: Node) -> list[Node]:
+    """The child nodes of `n`, in field order (`iter_children` without the paths)."""
+    found: list[Node] = []
+    for name in child_fields(type(n)):
+        value = getattr(n, name)
+        if isinstance(value, Node):
+            found.append(value)
+        elif isinstance(value, tuple):
+            _collect(value, found)
+    return found
+
+
+def _collect(items: tuple[Any, ...], found: list[Node]) -> None:
+    for item in items:
+        if isinstance(item, Node):
+            found.append(item)
+        elif isinstance(item, tuple):
+            _collect(item, found)
+
+
 def walk(n: Node) -> typing.Iterator[Node]:
     """Every node of the tree, parents before children."""
     stack = [n]
     while stack:
         top = stack.pop()
         yield top
-        stack.extend(reversed([c for _, c in iter_children(top)]))
+        below = children(top)
+        below.reverse()
+        stack.extend(below)
+
+
+# ---------------------------------------------------------------------------------------------
+# Subtree facts. Each node caches its subtree's size and the set of productions in it (a bit
+# per production class), computed from its children's: a pass rebuilds only what it changes,
+# so after the first pass, summing up a pass's output costs in proportion to the nodes it built.
+
+_production_bits: dict[type, int] = {}
+
+
+def production_bit(cls: type[Node]) -> int:
+    """The bit that stands for production `cls` in `subtree_productions` (given out when the
+    production is declared)."""
+    bit = _production_bits.get(cls)
+    if bit is None:
+        bit = _production_bits[cls] = 1 << len(_production_bits)
+    return bit
+
+
+def production_bits() -> dict[type, int]:
+    """Every production declared so far, with its bit."""
+    return _production_bits
+
+
+def summarize(root: Node) -> int:
+    """Fill in the size and productions of every node under `root` that lacks them (the nodes
+    built since the tree was last summed up). Returns how many there were."""
+    if getattr(root, "_size", 0):
+        return 0
+    return _summarize(root)
+
+
+def _summarize(n: Node) -> int:
+    # Recursive: as deep as the tree, like every walk that rebuilds it (`Rewriter`).
+    built = 1
+    size = 1
+    productions = production_bit(type(n))
+    for c in children(n):
+        if not getattr(c, "_size", 0):  # (a node unpickled has no facts at all)
+            built += _summarize(c)
+        size += c._size
+        productions |= c._productions
+    object.__setattr__(n, "_size", size)
+    object.__setattr__(n, "_productions", productions)
+    return built
 
 
 def count_nodes(n: Node) -> int:
-    return sum(1 for _ in walk(n))
+    """How many nodes the tree has (a node that occurs twice counts twice)."""
+    summarize(n)
+    return n._size
+
+
+def subtree_productions(n: Node) -> int:
+    """The productions that occur under `n`, as a union of `production_bit`s."""
+    summarize(n)
+    return n._productions
+
+
+_kinds: dict[tuple[type, ...], tuple[int, int]] = {}
+
+
+def productions_of(kinds: tuple[type, ...]) -> int:
+    """The productions (as `production_bit`s) that are instances of one of `kinds`."""
+    known = _kinds.get(kinds)
+    if known is not None and known[0] == len(_production_bits):  # none declared since
+        return known[1]
+    mask = 0
+    for cls, bit in _production_bits.items():
+        if issubclass(cls, kinds):
+            mask |= bit
+    _kinds[kinds] = (len(_production_bits), mask)
+    return mask
+
+
+def occurs_in(n: Node, kinds: tuple[type, ...]) -> bool:
+    """Whether a node of one of `kinds` (productions or nonterminals) is in the subtree `n`:
+    a look at its summary, not a walk."""
+    return bool(subtree_productions(n) & productions_of(kinds))
+
+
+K = TypeVar("K")
+
+
+def find_all(n: Node, kinds: tuple[type[K], ...]) -> typing.Iterator[K]:
+    """Every node of one of `kinds` in the subtree `n`, parents before children (as `walk`
+    finds them), going down only into subtrees that hold one."""
+    wanted = productions_of(kinds)
+    summarize(n)
+    stack = [n]
+    while stack:
+        top = stack.pop()
+        if isinstance(top, kinds):
+            yield typing.cast(K, top)
+        below = [c for c in children(top) if c._productions & wanted]
+        below.reverse()
+        stack.extend(below)

@@ -24,7 +24,7 @@ from pyrsistent import PMap, pmap
 from .diagnostics import CompileError, Diagnostic
 from .errors import InternalError
 from .language import Language
-from .node import Node, field_values, iter_children, map_children, walk
+from .node import Node, field_values, iter_children, map_children, production_bits, walk
 from .span import Span
 
 T = TypeVar("T")
@@ -110,16 +110,45 @@ def find_handler(owner: type, cls: type[Node]) -> Callable[..., Any] | None:
     return found
 
 
+# A subtree in which no production has a handler comes out of a walk as it went in (a Rewriter
+# returns it as it is, a Visitor does nothing in it), so walks skip it: every node knows which
+# productions its subtree holds (`node.subtree_productions`, filled in by the pipeline after
+# every pass) and every walker class which productions it handles. A pass that rewrites loops
+# then costs in proportion to the statements around loops, not to the whole program.
+
+_handled: dict[type, tuple[int, int]] = {}
+
+
+def handled_productions(owner: type) -> int:
+    """The productions (as `production_bit`s) that `owner` has a handler for."""
+    bits = production_bits()
+    known = _handled.get(owner)
+    if known is not None and known[0] == len(bits):  # no production declared since
+        return known[1]
+    mask = 0
+    for cls, bit in bits.items():
+        if find_handler(owner, cls) is not None:
+            mask |= bit
+    _handled[owner] = (len(bits), mask)
+    return mask
+
+
+def _holds_handled(owner: type, n: Node) -> bool:
+    """Whether the subtree `n` may hold a production `owner` handles (it may when the subtree
+    was built since the last summing-up and has no summary)."""
+    return not getattr(n, "_size", 0) or bool(n._productions & handled_productions(owner))
+
+
 class Visitor:
     """Walks a tree for its effects. Handlers call `self.visit_children(n, ...)` to go deeper;
-    nodes without a handler are walked through."""
+    nodes without a handler are walked through, but not a subtree without any (see above)."""
 
     def visit(self, n: Node, *ctx: Any) -> None:
         handler = find_handler(type(self), type(n))
-        if handler is None:
-            self.visit_children(n, *ctx)
-        else:
+        if handler is not None:
             handler(self, n, *ctx)
+        elif _holds_handled(type(self), n):
+            self.visit_children(n, *ctx)
 
     def visit_children(self, n: Node, *ctx: Any) -> None:
         for _, child in iter_children(n):
@@ -129,13 +158,14 @@ class Visitor:
 class Rewriter:
     """Rebuilds a tree. A handler returns the replacement node (or, for a node that stands in a
     tuple, a tuple of nodes spliced in its place). Nodes without a handler are rebuilt from their
-    rewritten children, or returned as they are when no child changed. A replacement built
-    without a span takes the span of the node it replaces."""
+    rewritten children, or returned as they are when no child changed (at once, without a walk,
+    when their subtree holds no production with a handler). A replacement built without a span
+    takes the span of the node it replaces."""
 
     def visit(self, n: Node, *ctx: Any) -> Any:
         handler = find_handler(type(self), type(n))
         if handler is None:
-            return self.visit_children(n, *ctx)
+            return self.visit_children(n, *ctx) if _holds_handled(type(self), n) else n
         out = handler(self, n, *ctx)
         if n.span is None:
             return out

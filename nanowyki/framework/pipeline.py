@@ -6,8 +6,8 @@ checking and a trace.
     result.tree, result.facts, result.trace
 
 Every pass goes through one wrapper (`_run_pass`) that times it, checks its output against its
-declared output language, dumps and diffs it and records a `Step` in the trace; nothing is
-written per pass.
+declared output language, counts the nodes it built, dumps and diffs it and records a `Step` in
+the trace; nothing is written per pass.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .check import CheckLevel, check
 from .diagnostics import CompileError, Diagnostic
 from .errors import PipelineError
 from .language import Language
-from .node import Node, construct_checking, count_nodes
+from .node import Node, construct_checking, count_nodes, summarize
 from .passes import Check, Facts, Pass
 from .printer import print_tree
 
@@ -61,8 +61,9 @@ class Step:
     input: str
     output: str
     seconds: float  # the pass alone
-    check_seconds: float  # checking its output
+    check_seconds: float  # checking its output (and counting its nodes)
     nodes_out: int
+    nodes_built: int  # nodes of the output that are not in the input: the pass's own work
     dump: str | None = None  # the file a dump went to, if any
 
     def to_json(self) -> str:
@@ -82,11 +83,11 @@ class RunResult:
     def timing_table(self) -> str:
         """Time per pass, aligned, with the total."""
         width = max([len(s.name) for s in self.trace] + [5])
-        lines = [f"{'pass':<{width}}  {'ms':>9}  {'check ms':>9}  {'nodes':>7}"]
+        lines = [f"{'pass':<{width}}  {'ms':>9}  {'check ms':>9}  {'nodes':>7}  {'built':>7}"]
         for s in self.trace:
             lines.append(
                 f"{s.name:<{width}}  {s.seconds * 1e3:9.3f}  {s.check_seconds * 1e3:9.3f}"
-                f"  {s.nodes_out:7d}"
+                f"  {s.nodes_out:7d}  {s.nodes_built:7d}"
             )
         total = sum(s.seconds for s in self.trace)
         checks = sum(s.check_seconds for s in self.trace)
@@ -191,6 +192,7 @@ class Pipeline:
                     self.index(name)
         selected = self.slice(opts.start_at, opts.stop_after)
         self._check_requirements(selected, facts or Facts())
+        summarize(tree)  # so that what each pass builds can be told from what it keeps
         if opts.check is not CheckLevel.OFF:
             check(tree, selected[0].input)  # the input: "tree is not in language ..."
         if opts.dump_dir is not None:
@@ -243,6 +245,7 @@ class Pipeline:
         finally:
             construct_checking.reset(token)
         started = time.perf_counter()
+        built = summarize(out)
         if opts.check is not CheckLevel.OFF:
             check(out, p.output, produced_by=p.name)
         check_seconds = time.perf_counter() - started
@@ -269,6 +272,5 @@ class Pipeline:
                 opts.out.write(diff)
             elif opts.dump_dir is not None:
                 (opts.dump_dir / f"{index:02d}-{p.name}.diff").write_text(diff)
-        return out, facts, Step(
-            n, p.name, p.input.name, p.output.name, seconds, check_seconds, count_nodes(out), dump
-        )
+        measured = (seconds, check_seconds, count_nodes(out), built)
+        return out, facts, Step(n, p.name, p.input.name, p.output.name, *measured, dump)

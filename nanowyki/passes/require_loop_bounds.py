@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -41,10 +42,16 @@ class LoopBounds:
     loops: PMap[Path, LoopBound]
 
     def at(self, span: Span) -> LoopBound | None:
+        return self._by_span.get(span)
+
+    @functools.cached_property
+    def _by_span(self) -> dict[Span | None, LoopBound]:
+        """The loops by span (the first loop of a span, as a search in path order finds it):
+        looked up once per loop, a scan each time would make unify-loops quadratic."""
+        found: dict[Span | None, LoopBound] = {}
         for bound in self.loops.values():
-            if bound.span == span:
-                return bound
-        return None
+            found.setdefault(bound.span, bound)
+        return found
 
 
 _KIND = {Fn: "function", Datagram: "datagram handler", Every: "timer", Session: "session"}

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 from pyrsistent import PMap, pmap
 
-from nanowyki.framework import Analysis, Facts, Node
+from nanowyki.framework import Analysis, Facts, Node, find_all
 from nanowyki.framework.errors import InternalError
-from nanowyki.framework.node import walk
 from nanowyki.languages.evented import Await, Evented, SessionMachine, StateMachine
 from nanowyki.languages.linear import BasicBlock, Branch, CloseExit, Exit, FaultExit, Goto, Ret
 from nanowyki.languages.resolved import Local
@@ -48,7 +47,7 @@ def locals_in(n: Node | None) -> Names:
     """The names of the locals read anywhere in `n`."""
     if n is None:
         return frozenset()
-    return frozenset(x.name for x in walk(n) if isinstance(x, Local))
+    return frozenset(x.name for x in find_all(n, (Local,)))
 
 
 def exit_uses(x: Exit) -> Names:

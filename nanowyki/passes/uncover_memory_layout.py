@@ -18,7 +18,7 @@ from nanowyki.analysis.memory import (
     round_up,
     size_of,
 )
-from nanowyki.framework import Analysis, Facts, Node, walk
+from nanowyki.framework import Analysis, Facts, Node, find_all
 from nanowyki.languages.linear import DatagramGraph, FnGraph, SessionGraph, TimerGraph
 from nanowyki.languages.pooled import Pooled, PooledCfg
 from nanowyki.languages.resolved import CallBuiltin, CallFn
@@ -162,7 +162,7 @@ def _names(handlers: list[Handler]) -> list[str]:
 
 def _callees(d: Handler) -> tuple[str, ...]:
     """The functions `d` calls, each once, in order of first call."""
-    found = dict.fromkeys(n.func for n in walk(d.body) if isinstance(n, CallFn))
+    found = dict.fromkeys(n.func for n in find_all(d.body, (CallFn,)))
     return tuple(found)
 
 
@@ -180,8 +180,8 @@ def _deepest(
 def _largest_receive(tree: Node) -> int:
     """The largest bound any receive of the program asks for (0 without receives)."""
     bounds = [0]
-    for n in walk(tree):
-        if isinstance(n, CallBuiltin) and n.func in RECEIVES:
+    for n in find_all(tree, (CallBuiltin,)):
+        if n.func in RECEIVES:
             t = n.type
             if isinstance(t, TOption) and isinstance(t.inner, TBytes):
                 bounds.append(t.inner.bound)

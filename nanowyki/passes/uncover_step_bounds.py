@@ -54,7 +54,7 @@ from nanowyki.analysis.steps import (
     worst,
     yields,
 )
-from nanowyki.framework import Analysis, Facts, Node, Span, walk
+from nanowyki.framework import Analysis, Facts, Node, Span, find_all
 from nanowyki.languages.bounded import Bounded, BoundedLoop, Checkpoint, FueledLoop
 from nanowyki.languages.iterated import Declare, Log, Reply, Send, Unwrap
 from nanowyki.languages.surface import (
@@ -143,11 +143,12 @@ class UncoverStepBounds(Analysis):
                     kind, label = "timer", f"timer {timers}"
                 case _:
                     continue
-            points = sum(1 for n in walk(d) if isinstance(n, Stmt) and is_yield_point(n))
-            found.append(
-                HandlerSteps(kind, label, d.span, points, self._bound(d, steps),
-                             self._bound(d, scanned))
-            )  # fmt: skip
+            points = sum(1 for n in find_all(d, (Stmt,)) if is_yield_point(n))
+            if isinstance(d, Fn):  # bounded already, callees first
+                bounds = steps.fns[d.name], scanned.fns[d.name]
+            else:
+                bounds = self._bound(d, steps), self._bound(d, scanned)
+            found.append(HandlerSteps(kind, label, d.span, points, *bounds))
         return StepBounds(tuple(found))
 
     def _bound(self, d: Fn | Session | Datagram | Every, w: Weights) -> int:

@@ -431,11 +431,12 @@ def test_steps_describe_each_pass() -> None:
 def test_timing_table_lists_every_pass_and_a_total() -> None:
     table = pipeline().run(tree()).timing_table()
     lines = table.splitlines()
-    assert lines[0].split() == ["pass", "ms", "check", "ms", "nodes"]
+    assert lines[0].split() == ["pass", "ms", "check", "ms", "nodes", "built"]
     assert [line.split()[0] for line in lines[1:]] == [*NAMES, "total"]
     for line in lines[1:-1]:
-        _, ms, check_ms, nodes = line.split()
+        _, ms, check_ms, nodes, built = line.split()
         assert float(ms) >= 0 and float(check_ms) >= 0 and int(nodes) > 0
+        assert 0 <= int(built) <= int(nodes)
     total = lines[-1].split()
     assert len(total) == 3 and float(total[1]) >= 0
     assert len({len(line) for line in lines[:-1]}) == 1  # aligned columns
@@ -453,6 +454,7 @@ def test_step_to_json() -> None:
         "seconds",
         "check_seconds",
         "nodes_out",
+        "nodes_built",
         "dump",
     }
     assert record["name"] == "remove-complex-operands"
