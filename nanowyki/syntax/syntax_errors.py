@@ -27,6 +27,7 @@ def syntax_error(parser: Any, token: Any) -> SyntaxProblem:
     if (
         token is not None
         and token.type in COMPARISONS
+        and len(symbols) >= 3
         and [sym.type for sym in symbols[-3:]] == ["expr", symbols[-2].type, "expr"]
         and symbols[-2].type in COMPARISONS
     ):

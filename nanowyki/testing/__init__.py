@@ -1,4 +1,4 @@
-"""Test-program generation: random well-typed WYKI programs and their recorded transcripts.
+"""Test inputs: random well-typed WYKI programs, their recorded transcripts, and hostile inputs.
 
 - `genprog`: `wyki_programs()` (a Hypothesis strategy of program texts), `generate(chooser,
   size)`, and `program_of_lines(n, seed)` (deterministic programs of about n lines, for
@@ -10,6 +10,9 @@
   such scripts.
 - `choice`: where decisions come from (a seed or Hypothesis draws); `types`: the generator's
   types and expressions.
+- `mutate`: hostile inputs for the compiler (random text, token soups, mutated programs), as
+  Hypothesis strategies; `hostile`: hostile clients for a running service, given its host,
+  port and protocol (tests/fuzz, docs/safety.md).
 
-Hypothesis is needed only by `wyki_programs()`, `client_scripts()` and `DrawChooser`.
+Hypothesis is needed only by `wyki_programs()`, `client_scripts()`, `DrawChooser` and `mutate`.
 """
