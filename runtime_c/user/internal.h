@@ -7,6 +7,7 @@
 #define WYKI_USER_INTERNAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include "wyki.h"
@@ -104,6 +105,9 @@ struct worker {
 	int64_t log_second;		/* fault-log rate limit: the current second... */
 	unsigned int log_budget;	/* ...and lines left in it */
 	uint64_t stats[WYKI_STAT_COUNT];
+	uint64_t probe;			/* --control: the quiet request read before epoll_wait */
+	uint64_t quiet_ack;		/* --control: the last request answered (under ctl.lock) */
+	int64_t next_due;		/* --control: the next wake-up when it answered, -1: none */
 } __attribute__((aligned(WYKI_CACHELINE)));
 
 /* The session pool: every frame and buffer exists from start-up; a free list hands them out. */
@@ -111,6 +115,15 @@ struct pool {
 	pthread_mutex_t lock;
 	struct conn *free;
 	uint32_t live;
+};
+
+/* --control (control.c): the virtual clock and the quiet handshake with the workers. */
+struct control {
+	bool on;
+	int64_t clock;			/* wyki_now_ms(), relaxed atomic, written by main only */
+	uint64_t quiet_req;		/* the latest quiet request, relaxed atomic */
+	pthread_mutex_t lock;
+	pthread_cond_t settled;		/* a worker answered a quiet request */
 };
 
 struct runtime {
@@ -126,6 +139,7 @@ struct runtime {
 	struct pool pool;
 	struct worker *workers;
 	int stop;			/* set once, read by every worker (relaxed atomic) */
+	struct control ctl;
 };
 
 extern struct runtime rt;
@@ -140,6 +154,17 @@ static inline void stat_inc(struct worker *w, enum wyki_stat s)
 {
 	stat_add(w, s, 1);
 }
+
+/* control.c */
+int64_t control_now_ms(void);
+int64_t control_unix_time(void);
+int control_timeout(struct worker *w);
+void control_idle(struct worker *w);
+void control_loop(const sigset_t *signals);
+
+/* main.c */
+void stats_line(char *line, size_t size);
+void print_stats(const char *when);
 
 /* platform.c */
 int arena_map(size_t size);

@@ -32,7 +32,7 @@ struct runtime rt;
 static void usage(FILE *out, const char *prog)
 {
 	fprintf(out,
-		"usage: %s [--port N] [--workers N] [--sessions N] [--stats-interval S]\n"
+		"usage: %s [--port N] [--workers N] [--sessions N] [--stats-interval S] [--control]\n"
 		"\n"
 		"Serve the WYKI service '%s' (%s port %u by default).\n"
 		"\n"
@@ -40,6 +40,9 @@ static void usage(FILE *out, const char *prog)
 		"  --workers N         event-loop threads (default: online CPUs)\n"
 		"  --sessions N        most sessions alive at once (default and maximum: %u)\n"
 		"  --stats-interval S  print statistics every S seconds (default: only on SIGUSR1)\n"
+		"  --control           for tests: a virtual clock (starts at 0 ms, 2026-01-01) moved\n"
+		"                      only by commands on stdin: quiet, advance MS, stats\n"
+		"                      (docs/transcripts.md)\n"
 		"  --help              this text\n"
 		"\n"
 		"SIGUSR1 prints statistics to stderr; SIGINT or SIGTERM shut down cleanly.\n",
@@ -63,6 +66,7 @@ static int parse_options(int argc, char **argv)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "sessions", required_argument, NULL, 's' },
 		{ "stats-interval", required_argument, NULL, 'i' },
+		{ "control", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -99,6 +103,9 @@ static int parse_options(int argc, char **argv)
 			if (parse_uint(optarg, 86400, &v))
 				goto bad;
 			rt.stats_interval = (unsigned int)v;
+			break;
+		case 'c':
+			rt.ctl.on = true;
 			break;
 		case 'h':
 			usage(stdout, argv[0]);
@@ -232,6 +239,32 @@ static int open_socket(int type)
 	return fd;
 }
 
+/*
+ * Whether a socket, of this process or another, already holds the port.  SO_REUSEPORT lets
+ * every socket of the same user join the port's group, so without this check a second
+ * instance started on a taken port would bind, say "ready", and silently take a share of the
+ * first one's clients.  The probe has no SO_REUSEPORT, so its bind fails with EADDRINUSE if
+ * anything holds the port (a TCP probe sets SO_REUSEADDR, so that connections left in
+ * TIME_WAIT by an earlier run do not count; a UDP probe must not, or it would share the port).
+ */
+static bool port_taken(int type)
+{
+	struct sockaddr_in6 addr = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
+	int fd, one = 1, zero = 0;
+	bool taken;
+
+	addr.sin6_port = htons(rt.port);
+	fd = socket(AF_INET6, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;	/* open_socket() will report what is wrong */
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	taken = bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 && errno == EADDRINUSE;
+	close(fd);
+	return taken;
+}
+
 static int watch(struct worker *w, int fd, struct ev_src *src, enum ev_kind kind)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -243,7 +276,7 @@ static int watch(struct worker *w, int fd, struct ev_src *src, enum ev_kind kind
 
 static int worker_init(struct worker *w, unsigned int id)
 {
-	int fd;
+	int fd, type;
 
 	w->id = id;
 	list_init(&w->ready);
@@ -252,7 +285,13 @@ static int worker_init(struct worker *w, unsigned int id)
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->epfd < 0 || w->wake_fd < 0 || watch(w, w->wake_fd, &w->wake_src, EV_WAKE) < 0)
 		return -1;
-	fd = open_socket(rt.svc->proto == WYKI_TCP ? SOCK_STREAM : SOCK_DGRAM);
+	type = rt.svc->proto == WYKI_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	if (id == 0 && port_taken(type)) {
+		errno = EADDRINUSE;
+		fd = -1;
+	} else {
+		fd = open_socket(type);
+	}
 	if (fd < 0) {
 		wyki_logf("%s: cannot listen on port %u: %s", rt.svc->name, rt.port,
 			  strerror(errno));
@@ -280,24 +319,30 @@ static void worker_fini(struct worker *w)
 
 /* ---- statistics and signals -------------------------------------------------------- */
 
-static void print_stats(const char *when)
+/* "live=N accepted=N ... fault_table_full=N": every counter, summed over the workers. */
+void stats_line(char *line, size_t size)
 {
 	struct wyki_stats s;
-	char line[1024];
 	size_t len;
 	unsigned int i;
 
 	wyki_stats_snapshot(&s);
-	len = (size_t)snprintf(line, sizeof(line), "%s stats (%s) live=%u", rt.svc->name, when,
-			       wyki_relaxed_load(&rt.pool.live));
-	for (i = 0; i < WYKI_STAT_COUNT && len < sizeof(line); i++) {
+	len = (size_t)snprintf(line, size, "live=%u", wyki_relaxed_load(&rt.pool.live));
+	for (i = 0; i < WYKI_STAT_COUNT && len < size; i++) {
 		if (i == WYKI_STAT_FAULT_FIRST + WYKI_FAULT_NONE)
 			continue;
-		len += (size_t)snprintf(line + len, sizeof(line) - len, " %s=%llu",
+		len += (size_t)snprintf(line + len, size - len, " %s=%llu",
 					wyki_stat_name((enum wyki_stat)i),
 					(unsigned long long)s.v[i]);
 	}
-	wyki_logf("%s", line);
+}
+
+void print_stats(const char *when)
+{
+	char line[1024];
+
+	stats_line(line, sizeof(line));
+	wyki_logf("%s stats (%s) %s", rt.svc->name, when, line);
 }
 
 static void wait_for_stop(const sigset_t *set)
@@ -352,6 +397,8 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);	/* inherited by every worker */
 	pthread_mutex_init(&rt.pool.lock, NULL);
+	pthread_mutex_init(&rt.ctl.lock, NULL);
+	pthread_cond_init(&rt.ctl.settled, NULL);
 
 	if (setup_memory() < 0)
 		goto out;
@@ -371,7 +418,10 @@ int main(int argc, char **argv)
 	wyki_logf("%s ready on %s port %u (%u workers, %u sessions, arena %zu MiB in %s)",
 		  rt.svc->name, rt.svc->proto == WYKI_TCP ? "tcp" : "udp", rt.port, rt.nworkers,
 		  rt.nsessions, rt.map_size >> 20, rt.map_kind);
-	wait_for_stop(&set);
+	if (rt.ctl.on)
+		control_loop(&set);
+	else
+		wait_for_stop(&set);
 	rc = 0;
 stop:
 	wyki_relaxed_store(&rt.stop, 1);

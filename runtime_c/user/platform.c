@@ -19,6 +19,8 @@ int64_t wyki_now_ms(void)
 {
 	struct timespec ts;
 
+	if (rt.ctl.on)
+		return control_now_ms();
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
@@ -27,6 +29,8 @@ int64_t wyki_unix_time(void)
 {
 	struct timespec ts;
 
+	if (rt.ctl.on)
+		return control_unix_time();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec;
 }

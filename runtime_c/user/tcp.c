@@ -321,6 +321,7 @@ static void conn_start(struct worker *w, struct conn *k, int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	k->fd = fd;
 	k->w = w;
+	k->c.scratch = w->scratch;
 	k->c.rx.head = k->c.rx.tail = 0;
 	k->c.tx.head = k->c.tx.tail = 0;
 	k->c.flags = 0;

@@ -98,7 +98,6 @@ static void handle_one(struct worker *w, struct udp_state *u, unsigned int i)
 	const struct wyki_service *svc = rt.svc;
 	struct mmsghdr *m = &u->in[i];
 	struct wyki_dgram d;
-	unsigned int queued = u->nout;
 	int status;
 
 	if (m->msg_len > svc->max_datagram || (m->msg_hdr.msg_flags & MSG_TRUNC)) {
@@ -114,10 +113,9 @@ static void handle_one(struct worker *w, struct udp_state *u, unsigned int i)
 	reply_start(&d, u);
 	status = svc->datagram(w->scratch, &d);
 	if (wyki_status_is_fault(status)) {
+		/* The run ends; the replies it already made still go (docs/language.md). */
 		stat_inc(w, WYKI_STAT_FAULT_FIRST + wyki_status_fault(status));
 		log_fault(w, "datagram", status);
-		if (u->nout >= queued)
-			u->nout = queued;	/* the datagram is dropped, its replies too */
 	}
 }
 

@@ -82,6 +82,7 @@ void *worker_main(void *arg)
 	struct worker *w = (struct worker *)arg;
 	struct epoll_event events[MAX_EVENTS];
 	int64_t timeout, timers_in = -1;
+	bool idle;
 	int n, i;
 
 	w->now = wyki_now_ms();
@@ -89,8 +90,11 @@ void *worker_main(void *arg)
 	if (w->id == 0 && rt.svc->ntimers)
 		timers_in = 0;
 	while (!wyki_relaxed_load(&rt.stop)) {
-		if (!list_empty(&w->ready))
+		idle = list_empty(&w->ready);
+		if (!idle)
 			timeout = 0;
+		else if (rt.ctl.on)
+			timeout = control_timeout(w);	/* the clock moves only with a kick */
 		else
 			timeout = min_timeout(wyki_wheel_timeout(&w->wheel, w->now), timers_in);
 		if (timeout > INT32_MAX)
@@ -101,6 +105,8 @@ void *worker_main(void *arg)
 			break;
 		}
 		w->now = wyki_now_ms();
+		if (rt.ctl.on && idle && n == 0)
+			control_idle(w);	/* answers a quiet request unless a wake-up is due */
 		for (i = 0; i < n; i++)
 			dispatch(w, &events[i]);
 		wyki_wheel_expire(&w->wheel, w->now, conn_timer_fired, w);
