@@ -1,4 +1,5 @@
-"""`nanowyki build`: compile generated C with the userspace runtime into an executable.
+"""`nanowyki build`: compile generated C with the userspace runtime into an executable; and
+the build cache of `nanowyki run`.
 
 The generated file is compiled on its own first (`-c`), so that a C error in it, which is a
 compiler bug, is told apart from a problem with the toolchain or the runtime; then it is linked
@@ -7,16 +8,26 @@ with the runtime's sources (runtime_c/common/*.c and runtime_c/user/*.c) and `-p
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
 import shutil
 import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import nanowyki
+
 RUNTIME = Path(__file__).resolve().parent.parent / "runtime_c"
 BASE_FLAGS = ("-std=c11", "-Wall", "-Wextra", "-Werror")
-RELEASE_FLAGS = ("-O2",)
+# -Wframe-larger-than: the kernel's limit, so that a C frame that would not build as a module
+# (generated code keeps its aggregates in the worker's scratch) fails the ordinary build too.
+# Not in the sanitizer build: ASan's red zones around every local grow frames past it (clang's
+# step() of http: 5.5 KiB) without saying anything about the module.
+RELEASE_FLAGS = ("-O2", "-Wframe-larger-than=2048")
 DEBUG_FLAGS = ("-g", "-O0", "-fsanitize=address,undefined", "-fno-omit-frame-pointer")
 COMPILE_TIMEOUT = 600  # seconds
 
@@ -96,3 +107,97 @@ def build(
             f"compiling the runtime with '{shlex.join(options.cc)}' failed: "
             f"{_first_error(done.stderr or done.stdout)}"
         )
+
+
+# -- the build cache of `nanowyki run` ----------------------------------------------------------
+#
+# `nanowyki run FILE` builds into $XDG_CACHE_HOME/nanowyki (else ~/.cache/nanowyki), one
+# directory per build: <stem>[-debug]-<where>-<key>, where <where> hashes the source's path and
+# <key> everything the binary is made from: the program's text and path (its #line directives
+# name the file), the files it embeds, nanowyki's own sources (an edited compiler rebuilds, even
+# when the version is unchanged), the runtime's sources, the C compiler and the flags. Any
+# change gives a new key, so a cached binary is never stale; the builds of older keys for the
+# same file are removed once the new one is in place.
+
+COMPILER_SOURCES = Path(__file__).resolve().parent
+EMBED_MARK = "embed"  # a program whose text lacks this word embeds no file
+BUILDING = ".building-"  # the prefix of a build in progress
+
+
+def embedded_files(source: Path, text: str) -> list[Path]:
+    """The files the program embeds, as the parser finds them (so an `embed` in a comment or a
+    string does not count); the parser runs only when the text holds the word at all."""
+    if EMBED_MARK not in text:
+        return []
+    from nanowyki import pipeline
+    from nanowyki.framework import RunOptions, walk
+    from nanowyki.languages.surface import Embed
+
+    parsed = pipeline.frontend().run(
+        pipeline.source_tree(source, text), RunOptions(stop_after="parse-source")
+    )
+    return [source.parent / n.path for n in walk(parsed.tree) if isinstance(n, Embed)]
+
+
+def cache_root(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "nanowyki"
+
+
+def _files(root: Path, patterns: tuple[str, ...]) -> list[Path]:
+    return sorted(p for pattern in patterns for p in root.glob(pattern) if p.is_file())
+
+
+def build_key(
+    source: Path, text: str, embeds: Sequence[Path], options: BuildOptions, runtime: Path = RUNTIME
+) -> str:
+    """The hash naming the build of `source` (whose contents are `text`) with `options`."""
+    digest = hashlib.sha256()
+
+    def add(label: str, data: bytes) -> None:
+        digest.update(f"{label}\0{len(data)}\0".encode() + data)
+
+    add("nanowyki", nanowyki.__version__.encode())
+    add("source", f"{source.resolve()}\0{text}".encode())
+    for path in embeds:
+        add(f"embed {path.resolve()}", path.read_bytes() if path.is_file() else b"\0missing")
+    for path in _files(COMPILER_SOURCES, ("**/*.py",)):
+        add(str(path.relative_to(COMPILER_SOURCES)), path.read_bytes())
+    for path in _files(runtime, ("include/*.h", "common/*.[ch]", "user/*.[ch]")):
+        add(str(path.relative_to(runtime)), path.read_bytes())
+    cc = shutil.which(options.cc[0]) or options.cc[0]
+    add("cc", "\0".join((cc, *options.cc[1:], *options.flags)).encode())
+    return digest.hexdigest()
+
+
+def cache_entry(source: Path, key: str, root: Path, debug: bool) -> Path:
+    """The directory that holds (or will hold) the build of `source` with this key; the
+    sanitizer build has its own, so that switching between the two does not rebuild."""
+    where = hashlib.sha256(str(source.resolve()).encode()).hexdigest()
+    variant = "-debug" if debug else ""
+    return root / f"{source.stem}{variant}-{where[:8]}-{key[:16]}"
+
+
+def new_build_dir(root: Path) -> Path:
+    """A fresh directory to build in, inside the cache so that moving it into place is a
+    rename; leftovers of runs killed mid-build (over a day old) are removed first."""
+    root.mkdir(parents=True, exist_ok=True)
+    day_ago = time.time() - 86400
+    for old in root.glob(BUILDING + "*"):
+        if old.stat().st_mtime < day_ago:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=BUILDING, dir=root))
+
+
+def install_entry(built: Path, entry: Path) -> None:
+    """Move the finished build directory `built` into place as `entry` (atomically: a
+    concurrent run sees either no entry or a whole one), then drop the file's older builds."""
+    try:
+        built.rename(entry)
+    except OSError:  # another run installed the same build first: keep that one
+        shutil.rmtree(built, ignore_errors=True)
+    prefix = entry.name.rsplit("-", 1)[0] + "-"
+    for old in entry.parent.glob(prefix + "*"):
+        if old != entry and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)

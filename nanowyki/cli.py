@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import nanowyki
 from nanowyki.framework import (
@@ -29,6 +31,9 @@ from nanowyki.framework import (
     render,
 )
 from nanowyki.framework.node import Node
+
+if TYPE_CHECKING:
+    from nanowyki.build import BuildOptions
 
 DOT_AFTER = "lift-live-variables"  # where `run-passes --emit dot` stops by default
 
@@ -199,44 +204,162 @@ def cmd_run_passes(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    import shlex
-    import tempfile
-
-    from nanowyki.build import BuildError, BuildOptions, GeneratedCError, build, compiler
+def _compile(file: str, text: str, binary: Path, options: BuildOptions, build_dir: Path) -> int:
+    """Lower the program, write its C into build_dir and build `binary`: 0, or 3 when the
+    generated C does not compile (a compiler bug, reported here)."""
+    from nanowyki.build import BuildError, GeneratedCError, build
     from nanowyki.emit_c import emit_c
     from nanowyki.languages.cish import CUnit
 
     pipeline = _pipeline()
-    text = _read_source(args.file)
-    binary = Path(args.output).resolve()
-    if not binary.parent.is_dir():
-        raise UsageError(f"cannot write '{args.output}': no such directory '{binary.parent}'")
-    try:
-        options = BuildOptions(compiler(), tuple(shlex.split(args.cflags)), args.debug)
-    except (BuildError, ValueError) as err:
-        raise UsageError(str(err)) from None
-    result = pipeline.default().run(pipeline.source_tree(args.file, text))
+    result = pipeline.default().run(pipeline.source_tree(file, text))
     unit = result.tree
     if not isinstance(unit, CUnit):
         raise PipelineError(f"the pipeline ended with {type(unit).__name__}, not Cish")
+    c_file = build_dir / f"{unit.name}.c"
+    c_file.write_text(emit_c(unit, c_file=str(c_file)))
+    try:
+        build(c_file, binary, options, source=file)
+    except BuildError as err:
+        raise UsageError(str(err)) from None
+    except GeneratedCError as err:
+        print(
+            f"nanowyki: internal compiler error: the generated C does not compile "
+            f"(a bug in nanowyki):\n{err}",
+            file=sys.stderr,
+        )
+        return 3
+    return 0
+
+
+def _build_options(cflags: str, debug: bool) -> BuildOptions:
+    import shlex
+
+    from nanowyki.build import BuildError, BuildOptions, compiler
+
+    try:
+        return BuildOptions(compiler(), tuple(shlex.split(cflags)), debug)
+    except (BuildError, ValueError) as err:
+        raise UsageError(str(err)) from None
+
+
+def _compile_kernel(file: str, text: str, outdir: Path, kdir: str | None) -> int:
+    """Lower the program, write its C into the Kbuild tree `outdir` and build the module
+    `outdir/wyki_NAME.ko`: 0, or 3 when the generated C does not compile (a compiler bug)."""
+    from nanowyki.emit_c import emit_c
+    from nanowyki.kernel_build import GeneratedCModuleError, KernelBuildError, build_module
+    from nanowyki.languages.cish import CUnit
+
+    pipeline = _pipeline()
+    unit = pipeline.default().run(pipeline.source_tree(file, text)).tree
+    if not isinstance(unit, CUnit):
+        raise PipelineError(f"the pipeline ended with {type(unit).__name__}, not Cish")
+    outdir.mkdir(parents=True, exist_ok=True)
+    c_file = outdir / "service.c"
+    c_file.write_text(emit_c(unit, c_file="service.c"))
+    try:
+        ko = build_module(c_file, outdir, kdir, unit.name, source=file)
+    except GeneratedCModuleError as err:
+        print(f"nanowyki: internal compiler error: the generated C does not compile as a "
+              f"module (a bug in nanowyki):\n{err}", file=sys.stderr)  # fmt: skip
+        return 3
+    except KernelBuildError as err:
+        raise UsageError(str(err)) from None
+    print(ko)
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    import tempfile
+
+    text = _read_source(args.file)
+    if args.target == "kernel":
+        return _compile_kernel(args.file, text, Path(args.output).resolve(), args.kdir)
+    if args.kdir:
+        raise UsageError("--kdir is for --target kernel")
+    binary = Path(args.output).resolve()
+    if not binary.parent.is_dir():
+        raise UsageError(f"cannot write '{args.output}': no such directory '{binary.parent}'")
+    options = _build_options(args.cflags, args.debug)
     with tempfile.TemporaryDirectory(prefix="nanowyki-build-") as tmp:
         build_dir = Path(args.build_dir).resolve() if args.build_dir else Path(tmp)
         build_dir.mkdir(parents=True, exist_ok=True)
-        c_file = build_dir / f"{unit.name}.c"
-        c_file.write_text(emit_c(unit, c_file=str(c_file)))
+        return _compile(args.file, text, binary, options, build_dir)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from nanowyki.build import (
+        build_key,
+        cache_entry,
+        cache_root,
+        embedded_files,
+        install_entry,
+        new_build_dir,
+    )
+
+    text = _read_source(args.file)
+    source = Path(args.file)
+    options = _build_options("", args.debug)
+    key = build_key(source, text, embedded_files(source, text), options)
+    root = cache_root()
+    entry = cache_entry(source, key, root, args.debug)
+    binary = entry / source.stem
+    if binary.is_file():
+        if args.verbose:
+            print(f"nanowyki: {args.file}: cached build {binary}", file=sys.stderr)
+    else:
+        print(f"nanowyki: {args.file}: building into {entry}", file=sys.stderr)
         try:
-            build(c_file, binary, options, source=args.file)
-        except BuildError as err:
-            raise UsageError(str(err)) from None
-        except GeneratedCError as err:
-            print(
-                f"nanowyki: internal compiler error: the generated C does not compile "
-                f"(a bug in nanowyki):\n{err}",
-                file=sys.stderr,
-            )
-            return 3
-    return 0
+            built = new_build_dir(root)
+        except OSError as err:
+            raise UsageError(f"cannot write the build cache '{root}': {err.strerror}") from None
+        try:
+            status = _compile(args.file, text, built / source.stem, options, built)
+            if status:
+                return status
+            install_entry(built, entry)
+        finally:
+            if built.exists():
+                shutil.rmtree(built, ignore_errors=True)
+    argv = [str(binary)]
+    for flag in ("port", "workers", "sessions", "stats_interval"):
+        value = getattr(args, flag)
+        if value is not None:
+            argv += [f"--{flag.replace('_', '-')}", str(value)]
+    sys.stderr.flush()
+    try:
+        os.execv(binary, argv)  # the service replaces this process: signals reach it directly
+    except OSError as err:
+        raise UsageError(f"cannot run '{binary}': {err.strerror}") from None
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from nanowyki.interp.transcript import TranscriptError, read_transcript
+    from nanowyki.replay import ControlError, replay
+
+    binary = Path(args.binary)
+    if not binary.is_file() or not os.access(binary, os.X_OK):
+        raise UsageError(f"no executable '{args.binary}' (build one with 'nanowyki build')")
+    try:
+        transcripts = [read_transcript(path) for path in args.transcripts]
+    except OSError as err:
+        raise UsageError(f"cannot read '{err.filename}': {err.strerror}") from None
+    except TranscriptError as err:
+        raise UsageError(str(err)) from None
+    failed = 0
+    for transcript in transcripts:
+        try:
+            result = replay(transcript, binary, ("--workers", str(args.workers)))
+        except ControlError as err:
+            raise UsageError(f"cannot run '{args.binary}': {err}") from None
+        if result.ok:
+            print(f"ok {transcript.path} ({result.steps} steps)")
+        else:
+            failed += 1
+            print(result.report(), file=sys.stderr)
+    if failed:
+        print(f"{failed} of {len(transcripts)} transcripts failed", file=sys.stderr)
+    return 1 if failed else 0
 
 
 # -- parser ------------------------------------------------------------------------------------
@@ -344,7 +467,26 @@ def build_parser() -> argparse.ArgumentParser:
         "overrides it). The C compiler is $CC, else cc.",
     )
     bd.add_argument("file", help="a .wyki source file")
-    bd.add_argument("-o", "--output", required=True, metavar="BINARY", help="the executable")
+    bd.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="the executable; with --target kernel, the directory of the Kbuild tree",
+    )
+    bd.add_argument(
+        "--target",
+        choices=("user", "kernel"),
+        default="user",
+        help="user: an executable (default); kernel: a Kbuild tree in OUT and the loadable "
+        "module OUT/wyki_NAME.ko, built with make -C KDIR M=OUT modules",
+    )
+    bd.add_argument(
+        "--kdir",
+        metavar="KDIR",
+        help="--target kernel: the kernel build directory (default: the newest "
+        "/lib/modules/*-amd64/build, from the Debian package linux-headers-amd64)",
+    )
     bd.add_argument(
         "--cflags", default="", metavar="FLAGS", help="more C compiler flags (one string)"
     )
@@ -359,6 +501,43 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the generated C and objects in DIR (default: a temporary directory)",
     )
     bd.set_defaults(func=cmd_build)
+
+    rn = sub.add_parser(
+        "run",
+        help="build a WYKI program (cached) and run the service",
+        description="Build FILE as 'nanowyki build' does, into a cache ($XDG_CACHE_HOME/nanowyki, "
+        "else ~/.cache/nanowyki) keyed by everything the binary is made from (the program, the "
+        "files it embeds, nanowyki, the runtime, the C compiler and flags), then run it in "
+        "this process's place. An unchanged program starts without building.",
+    )
+    rn.add_argument("file", help="a .wyki source file")
+    rn.add_argument(
+        "--port", type=int, metavar="N", help="listen here instead of the program's port"
+    )
+    rn.add_argument("--workers", type=int, metavar="N", help="event-loop threads")
+    rn.add_argument("--sessions", type=int, metavar="N", help="most sessions alive at once")
+    rn.add_argument("--stats-interval", type=int, metavar="S", help="print statistics every S s")
+    rn.add_argument(
+        "--debug", action="store_true", help="the sanitizer build (-fsanitize=address,undefined)"
+    )
+    rn.add_argument(
+        "-v", "--verbose", action="store_true", help="say when the cached build is used"
+    )
+    rn.set_defaults(func=cmd_run)
+
+    rl = sub.add_parser(
+        "replay",
+        help="play transcripts against a compiled service, over real sockets",
+        description="Start BINARY (built by 'nanowyki build') with --control on a free port, "
+        "once per transcript, and play each transcript's clients against it "
+        "(docs/transcripts.md). Exit status 1 if any transcript fails.",
+    )
+    rl.add_argument("transcripts", nargs="+", metavar="FILE.tr", help="transcripts to play")
+    rl.add_argument("--binary", required=True, metavar="BINARY", help="the compiled service")
+    rl.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="event-loop threads (default: 1)"
+    )
+    rl.set_defaults(func=cmd_replay)
     return parser
 
 
