@@ -33,6 +33,9 @@
 #include <linux/stddef.h>
 #include <linux/string.h>
 #include <linux/atomic.h>
+#ifndef INT64_C			/* <stdint.h>'s, which generated code uses for wide literals */
+#define INT64_C(c)	c##LL
+#endif
 #else
 #include <stdbool.h>
 #include <stddef.h>
@@ -185,7 +188,19 @@ struct wyki_conn {
 	struct wyki_buf tx;	/* queued for the peer, not yet written */
 	uint32_t flags;		/* WYKI_CONN_* */
 	int64_t wake_ms;	/* wyki_now_ms() deadline for the next call, 0 = none */
+	void *scratch;		/* the scratch of the worker serving it (scratch_size bytes) */
 };
+
+/*
+ * The scratch of the worker this session runs on: generated code keeps the locals of its
+ * functions there instead of on the C stack (no recursion, no blocking: one activation of
+ * each function per worker at a time).  Shared by every session of the worker, so nothing
+ * in it survives the step's return.
+ */
+static inline void *wyki_conn_scratch(const struct wyki_conn *c)
+{
+	return c->scratch;
+}
 
 /* Unread input: a pointer to wyki_rx_len() contiguous bytes.  Valid until the step returns. */
 static inline const uint8_t *wyki_rx_data(const struct wyki_conn *c)
@@ -506,7 +521,7 @@ struct wyki_service {
 	uint32_t frame_size;		/* bytes of a session frame (zeroed at accept) */
 	uint32_t rx_size;		/* receive buffer per session: >= the largest recv bound */
 	uint32_t tx_size;		/* transmit buffer per session */
-	uint32_t scratch_size;		/* per-CPU scratch for datagram/timer/init locals */
+	uint32_t scratch_size;		/* per-worker scratch: the static frames of generated code */
 	uint32_t max_datagram;		/* `datagram pkt: bytes[N]`: longer ones are dropped */
 	uint32_t reply_size;		/* largest reply (<= 65 507) */
 

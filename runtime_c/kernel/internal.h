@@ -48,6 +48,7 @@ struct conn {
 	struct list_head ready;		/* on w->ready (under w->lock) while it has work */
 	struct list_head all;		/* on w->conns (under w->lock) while alive */
 	struct conn *free_next;		/* in the pool while not alive */
+	uint32_t index;			/* arrival number since load (control.c's targets) */
 };
 
 struct udp_state;
@@ -60,6 +61,7 @@ struct worker {
 	struct work_struct work;	/* runs worker_work() */
 	struct timer_list tick;		/* the next wheel / `every` deadline: queues work */
 	unsigned long udp_pending;	/* bit 0: the UDP socket may have datagrams */
+	uint64_t datagrams_in;		/* received, whatever became of them (control.c) */
 	int64_t now;			/* wyki_now_ms() at the start of the current run */
 	struct wyki_wheel wheel;	/* touched by this worker's work item only */
 	void *scratch;			/* locals of datagram/timer/init handlers */
@@ -77,11 +79,19 @@ struct pool {
 	uint32_t live;
 };
 
-/* Superpage arena: chunks of 2^order pages, allocated at load, freed at unload. */
+/*
+ * Superpage arena: chunks of 2^order pages, allocated at load, freed at unload; plus a
+ * virtually contiguous area (vzalloc) per table too large for any chunk.
+ */
+#define WYKI_MAX_BIG_TABLES	16
+
 struct chunks {
 	unsigned int order;
 	unsigned int count;
 	struct page **pages;
+	void *big[WYKI_MAX_BIG_TABLES];
+	unsigned int nbig;
+	size_t big_bytes;
 };
 
 struct runtime {
@@ -98,11 +108,13 @@ struct runtime {
 	struct work_struct accept_work;
 	uint64_t accept_stats[WYKI_STAT_COUNT];	/* written by accept_work only */
 	unsigned int next_worker;	/* round-robin assignment, accept_work only */
+	uint32_t arrivals;		/* accepted + refused, accept_work only */
 	/* The listener's original callbacks: accepted sockets inherit ours and get these back. */
 	void (*orig_data_ready)(struct sock *sk);
 	void (*orig_write_space)(struct sock *sk);
 	void (*orig_state_change)(struct sock *sk);
 	bool stopping;			/* set once at unload: work items become no-ops */
+	bool control;			/* control=1: virtual clock, /proc/wyki/<svc>.control */
 	atomic_t allocations;		/* pages chunks + sockets + kmallocs outstanding */
 	struct proc_dir_entry *proc_dir, *proc_file;
 };
@@ -124,6 +136,11 @@ static inline bool rt_stopping(void)
 {
 	return READ_ONCE(rt.stopping);
 }
+
+/* control.c */
+int64_t control_now_ms(void);
+int64_t control_unix_time(void);
+int control_start(struct proc_dir_entry *dir);
 
 /* platform.c */
 void log_fault(struct worker *w, const char *what, int status);

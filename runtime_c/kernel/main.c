@@ -31,6 +31,7 @@
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <net/net_namespace.h>
 
 #include "internal.h"
@@ -47,6 +48,10 @@ MODULE_PARM_DESC(port, "port to serve on (default: the service's own)");
 static uint sessions;
 module_param(sessions, uint, 0444);
 MODULE_PARM_DESC(sessions, "most sessions alive at once (default and maximum: the service's bound)");
+
+static bool control;
+module_param(control, bool, 0444);
+MODULE_PARM_DESC(control, "for tests: a virtual clock and /proc/wyki/<service>.control (control.c)");
 
 struct runtime rt;
 
@@ -85,6 +90,31 @@ static void *carve_alloc(struct carver *cv, size_t size, size_t align)
 	cv->started++;
 	wyki_arena_init(&cv->cur, base, cv->chunk_size);
 	return wyki_arena_alloc(&cv->cur, size, align);
+}
+
+/*
+ * A table's memory: carved like everything else, unless it is larger than the largest chunk
+ * (kv's 16384 items of 1 KiB are 21 MiB, alloc_pages stops at 4 MiB): then an area of its
+ * own from vzalloc (4 KiB pages, so more TLB misses than a chunk; allocated only by the real
+ * run: measuring returns a placeholder that takes no chunk space).
+ */
+static void *table_alloc(struct carver *cv, size_t size)
+{
+	void *p;
+
+	if (size <= (PAGE_SIZE << ARENA_MAX_ORDER))
+		return carve_alloc(cv, size, WYKI_CACHELINE);
+	if (!cv->pages)
+		return (void *)(uintptr_t)WYKI_CACHELINE;
+	if (rt.chunks.nbig >= WYKI_MAX_BIG_TABLES)
+		return NULL;
+	p = vzalloc(size);
+	if (!p)
+		return NULL;
+	alloc_count(1);
+	rt.chunks.big[rt.chunks.nbig++] = p;
+	rt.chunks.big_bytes += size;
+	return p;
 }
 
 /* Carve everything (user/main.c:carve, the same layout).  -1 if it does not fit. */
@@ -127,7 +157,7 @@ static int carve(struct carver *cv, const struct wyki_siphash_key *hkey)
 		const struct wyki_table_decl *d = &svc->tables[i];
 		size_t size = wyki_table_mem_size(d->key_size, d->value_size, d->capacity);
 
-		mem = size ? carve_alloc(cv, size, WYKI_CACHELINE) : NULL;
+		mem = size ? table_alloc(cv, size) : NULL;
 		if (!mem)
 			return -1;
 		if (real)
@@ -160,6 +190,12 @@ static void free_chunks(void)
 {
 	unsigned int i;
 
+	for (i = 0; i < rt.chunks.nbig; i++) {
+		vfree(rt.chunks.big[i]);
+		alloc_count(-1);
+	}
+	rt.chunks.nbig = 0;
+	rt.chunks.big_bytes = 0;
 	for (i = 0; i < rt.chunks.count; i++) {
 		if (rt.chunks.pages[i]) {
 			__free_pages(rt.chunks.pages[i], rt.chunks.order);
@@ -300,6 +336,8 @@ static void worker_work(struct work_struct *work)
 	spin_unlock_bh(&w->lock);
 	if (more)
 		queue_work(rt.wq, &w->work);
+	if (rt.control)
+		return;	/* the clock stands still: `advance` moves it and kicks the workers */
 	next = min_timeout(next, wyki_wheel_timeout(&w->wheel, w->now));
 	if (next >= 0)
 		mod_timer(&w->tick, jiffies + max_t(unsigned long, 1,
@@ -345,8 +383,9 @@ static int proc_show(struct seq_file *m, void *v)
 	seq_printf(m, "service %s\nproto %s\nport %u\nworkers %u\nsessions %u\nlive %u\n",
 		   rt.svc->name, rt.svc->proto == WYKI_TCP ? "tcp" : "udp", rt.port, rt.nworkers,
 		   rt.nsessions, READ_ONCE(rt.pool.live));
-	seq_printf(m, "arena_bytes %zu\narena_chunks %u\narena_chunk_order %u\nallocations %d\n",
-		   rt.arena_used, rt.chunks.count, rt.chunks.order, atomic_read(&rt.allocations));
+	seq_printf(m, "arena_bytes %zu\narena_chunks %u\narena_chunk_order %u\nvmalloc_bytes %zu\n"
+		   "allocations %d\n", rt.arena_used, rt.chunks.count, rt.chunks.order,
+		   rt.chunks.big_bytes, atomic_read(&rt.allocations));
 	for (i = 0; i < WYKI_STAT_COUNT; i++) {
 		if (i == WYKI_STAT_FAULT_FIRST + WYKI_FAULT_NONE)
 			continue;
@@ -384,6 +423,7 @@ static int __init wyki_init(void)
 	uint32_t i;
 
 	rt.svc = svc;
+	rt.control = control;
 	rt.port = port ? port : svc->port;
 	rt.nworkers = min_t(unsigned int, num_online_cpus(), MAX_WORKERS);
 	rt.nsessions = svc->proto == WYKI_TCP ? svc->max_sessions : 0;
@@ -429,6 +469,11 @@ static int __init wyki_init(void)
 		err = -EEXIST;
 		goto fail;
 	}
+	if (rt.control) {
+		err = control_start(rt.proc_dir);
+		if (err)
+			goto fail;
+	}
 
 	err = svc->proto == WYKI_TCP ? tcp_start() : udp_start();
 	if (err) {
@@ -438,9 +483,10 @@ static int __init wyki_init(void)
 	}
 	if (svc->ntimers)
 		worker_kick(&rt.workers[0]);	/* starts the `every` timers */
-	wyki_logf("%s ready on %s port %u (%u workers, %u sessions, arena %zu KiB in %u chunks of order %u)",
+	wyki_logf("%s ready on %s port %u (%u workers, %u sessions, arena %zu KiB in %u chunks of order %u, tables %zu KiB in vmalloc)%s",
 		  svc->name, svc->proto == WYKI_TCP ? "tcp" : "udp", rt.port, rt.nworkers,
-		  rt.nsessions, rt.arena_used >> 10, rt.chunks.count, rt.chunks.order);
+		  rt.nsessions, rt.arena_used >> 10, rt.chunks.count, rt.chunks.order,
+		  rt.chunks.big_bytes >> 10, rt.control ? ", control: virtual clock" : "");
 	return 0;
 
 fail:

@@ -11,11 +11,15 @@
 
 int64_t wyki_now_ms(void)
 {
+	if (unlikely(rt.control))
+		return control_now_ms();
 	return (int64_t)div_u64(ktime_get_ns(), NSEC_PER_MSEC);
 }
 
 int64_t wyki_unix_time(void)
 {
+	if (unlikely(rt.control))
+		return control_unix_time();
 	return (int64_t)ktime_get_real_seconds();
 }
 

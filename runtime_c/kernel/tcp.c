@@ -384,12 +384,15 @@ static void conn_start(struct conn *k, struct socket *sock)
 	tcp_sock_set_nodelay(sk);
 	k->sock = sock;
 	k->w = w;
+	k->c.scratch = w->scratch;
 	k->c.rx.head = k->c.rx.tail = 0;
 	k->c.tx.head = k->c.tx.tail = 0;
 	k->c.flags = 0;
 	k->c.wake_ms = 0;
 	k->eof = false;
 	k->wait = WAIT_READY;	/* the session may speak first: run it at once */
+	k->index = rt.arrivals;
+	WRITE_ONCE(rt.arrivals, rt.arrivals + 1);
 	wyki_timer_init(&k->timer);
 	INIT_LIST_HEAD(&k->ready);
 	INIT_LIST_HEAD(&k->all);
@@ -435,6 +438,7 @@ void accept_work_fn(struct work_struct *work)
 			sock_release(sock);
 			alloc_count(-1);
 			stat_inc(rt.accept_stats, WYKI_STAT_REFUSED);
+			WRITE_ONCE(rt.arrivals, rt.arrivals + 1);
 			continue;
 		}
 		conn_start(k, sock);

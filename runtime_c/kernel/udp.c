@@ -3,7 +3,8 @@
  * udp.c - datagram services in the kernel.  One socket; its sk_data_ready marks worker 0
  * and queues its work item, which receives up to UDP_BUDGET datagrams per run with
  * kernel_recvmsg(MSG_DONTWAIT), runs the handler on each, and sends that datagram's
- * replies once the handler returned (a fault drops them, as in userspace).  There is no
+ * replies once the handler returned (a fault ends the handler, and the replies it made
+ * before still go, as in userspace).  There is no
  * recvmmsg/sendmmsg for kernel sockets, so the batch is a loop of single calls, which in
  * the kernel costs no syscall each.
  */
@@ -104,6 +105,7 @@ bool udp_readable(struct worker *w)
 		n = kernel_recvmsg(rt.lsock, &msg, &iov, 1, u->in_size, MSG_DONTWAIT);
 		if (n < 0)
 			return false;	/* -EAGAIN: drained; the next datagram calls us */
+		wyki_relaxed_store(&w->datagrams_in, w->datagrams_in + 1);
 		if ((uint32_t)n > svc->max_datagram || (msg.msg_flags & MSG_TRUNC)) {
 			stat_inc(w->stats, WYKI_STAT_DROPS);
 			continue;
@@ -116,9 +118,9 @@ bool udp_readable(struct worker *w)
 		reply_start(&d, u);
 		status = svc->datagram(w->scratch, &d);
 		if (wyki_status_is_fault(status)) {
+			/* The run ends; the replies it already made still go (docs/language.md). */
 			stat_inc(w->stats, WYKI_STAT_FAULT_FIRST + wyki_status_fault(status));
 			log_fault(w, "datagram", status);
-			u->nout = 0;	/* the datagram is dropped, its replies too */
 		}
 		flush_replies(u);
 	}
