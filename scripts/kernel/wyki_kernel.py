@@ -26,6 +26,7 @@ from __future__ import annotations
 import concurrent.futures
 import lzma
 import os
+import random
 import re
 import shutil
 import socket
@@ -46,6 +47,7 @@ import service_checks as checks  # noqa: E402
 from nanowyki import kernel_build  # noqa: E402
 from nanowyki.interp import read_transcript  # noqa: E402
 from nanowyki.replay import ClientTotals, ControlError, LineControl, Replay  # noqa: E402
+from nanowyki.testing import hostile  # noqa: E402
 
 RUNTIME = ROOT / "runtime_c"
 INIT_TEMPLATE = Path(__file__).resolve().parent / "init.sh"
@@ -62,6 +64,7 @@ APT_LINE = "apt-get install -y -o DPkg::Lock::Timeout=900 " + " ".join(PACKAGES)
 
 READY_TIMEOUT_TCG = 120.0  # QEMU start to WYKI-GUEST-READY; 7-25 s measured
 READY_TIMEOUT_KVM = 20.0
+HOSTILE_SEEDS = (0,)  # attack rounds per module (each runs every attack of its protocol once)
 LOAD_TIMEOUT = 60.0  # `load` to WYKI-READY (insmod allocates and zeroes the arena)
 UNLOAD_TIMEOUT = 60.0
 POWEROFF_TIMEOUT = 60.0
@@ -581,11 +584,17 @@ def run_service(
         say(f"[{svc.name}] loaded ({svc.proto} 127.0.0.1:{port} -> guest :{svc.port})")
         say(f"[{svc.name}] testing")
         svc.check(port, lambda line: say(f"[{svc.name}]   {line}"))
+        for seed in HOSTILE_SEEDS:
+            attacks = hostile.attack_round(
+                "127.0.0.1", port, hostile.PROTOCOLS[svc.name], random.Random(seed)
+            )
+            say(f"[{svc.name}]   hostile round {seed}: {len(attacks)} attacks, then a valid "
+                "request answered")  # fmt: skip
         if svc.proto == "tcp":
             live = open_live_sessions(svc, port)
             say(f"[{svc.name}]   2 sessions left open for the unload "
                 "(one idle, one with its transmit buffer full)")  # fmt: skip
-    except (KernelTestError, checks.CheckFailed) as e:
+    except (KernelTestError, checks.CheckFailed, hostile.ServiceFailed) as e:
         message = str(e)
     except OSError as e:
         message = f"{type(e).__name__}: {e}"
