@@ -19,12 +19,15 @@ Printing choices (none changes what the Cish means):
   (a string literal exactly as long as the array has no room for its NUL: gcc 15's `-Wextra`
   rejects it);
 - a label no `goto` names is printed as a comment (`-Wunused-label`); `(*p).f` is `p->f`;
-- a variable or parameter nothing reads is followed by `(void)NAME;` (`-Wunused-*`: the status
-  `st` of a function without checked operations, a handler's unused `scratch`), and a function
-  nothing calls is declared `__attribute__((unused))`;
+- a parameter nothing reads is followed by `(void)NAME;` (`-Wunused-parameter`: a handler's
+  unused `scratch`), a local nothing reads is declared `__attribute__((unused))`
+  (`-Wunused(-but-set)-variable`: the status `st` of a function without checked operations;
+  a `(void)` of a local would read it before it is set, which UBSan reports for a `bool`), and
+  a function nothing calls is declared `__attribute__((unused))`;
 - every statement is printed on one line, however long, so that its `#line` is exact;
 - a function taking a `uint8_t *` parameter takes it as `const uint8_t *` (byte-string
-  parameters are read-only views; literal data is `const`);
+  parameters are read-only views; literal data is `const`), and a struct pointer parameter
+  named `src` (of the `copy_TYPE` functions) as `const struct T *`;
 - a statement with a source span is preceded by `#line N "file.wyki"` unless the compiler
   already counts that line; a statement without one inherits the span of the statement that
   contains it, so a debugger or sanitizer report inside it names the .wyki line;
@@ -315,6 +318,8 @@ class CEmitter:
     def param(self, p: cish.CVar) -> str:
         if p.type == CPointerT(CUInt8()):
             return f"const uint8_t *{p.name}"
+        if p.name == "src" and isinstance(p.type, CPointerT):
+            return "const " + self.CVar(p)
         return self.CVar(p)
 
     def CFuncDef(self, d: CFuncDef) -> None:
@@ -324,11 +329,11 @@ class CEmitter:
         w.line(self.signature(d))
         w.line("{")
         with w.indented():
-            for v in d.locals:
-                w.line(self.CVar(v) + ";")
             read = set(_read_names(d.body))
-            for v in (*d.params, *d.locals):
-                if v.name not in read:  # -Wunused-parameter, -Wunused(-but-set)-variable
+            for v in d.locals:  # unread: -Wunused(-but-set)-variable
+                w.line(self.CVar(v) + ("" if v.name in read else " __attribute__((unused))") + ";")
+            for v in d.params:
+                if v.name not in read:  # -Wunused-parameter
                     w.line(f"(void){v.name};")
             if d.locals and d.body:
                 w.line()

@@ -45,6 +45,7 @@ from nanowyki.passes.hoist_locals import HoistLocals
 from nanowyki.passes.inline_constants import InlineConstants
 from nanowyki.passes.insert_yield_points import InsertYieldPoints
 from nanowyki.passes.lift_live_variables import LiftLiveVariables
+from nanowyki.passes.lift_locals_to_scratch import LiftLocalsToScratch
 from nanowyki.passes.lift_loop_conditions import LiftLoopConditions
 from nanowyki.passes.lower_receives import LowerReceives
 from nanowyki.passes.lower_sends import LowerSends
@@ -137,6 +138,7 @@ LOWERING: list[type[Pass]] = [
     LowerWaits,
     # -- into Cish: C-shaped
     ConvertToCish,
+    LiftLocalsToScratch,
     EmitServiceDescriptor,
 ]
 

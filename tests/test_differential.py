@@ -82,3 +82,55 @@ def test_bare_return_ends_datagram_and_timer_runs_at_every_boundary(tmp_path: Pa
         facts=checked.facts,
     )
     assert report.ok, report.message()
+
+
+SHARED_UPDATES = """
+service updates {
+    listen udp 9000;
+    shared n: int = 0;
+    struct P { k: int, name: bytes[32] }
+
+    fn reset(v: int) -> int { n = v; return 1; }
+    fn pick(a: P, b: P) -> P {
+        var r = a;
+        if b.k > r.k { r = b; }
+        return r;
+    }
+    fn named(name: bytes[32]) -> P { return P(k: len(name), name: name); }
+
+    datagram pkt: bytes[32] {
+        n += reset(10);               // reset runs first: 10 + 1, not 0 + 1
+        n *= 3;
+        n -= reset(n);                // 33 - 1
+        let p = pick(named(pkt), named("zz"));
+        reply(itoa(n), " ", p.name);
+    }
+}
+"""
+
+SHARED_UPDATES_TRANSCRIPT = """
+udp q > abc
+q < 32 abc
+udp q > z
+q < 32 zz
+"""
+
+
+def test_shared_updates_and_struct_copies_at_every_boundary(tmp_path: Path) -> None:
+    """`n op= e` computes `e` before it reads `n` (one atomic update in C), and struct values
+    copied member by member keep value semantics, at every IL."""
+    from nanowyki.interp import parse_transcript, run_transcript
+
+    source = tmp_path / "updates.wyki"
+    source.write_text(SHARED_UPDATES)
+    front = pipeline.frontend()
+    checked = front.run(pipeline.source_tree(source))
+    whole = pipeline.default()
+    transcript = parse_transcript(SHARED_UPDATES_TRANSCRIPT, "updates.tr")
+    reference = run_transcript(checked.tree, transcript, facts=checked.facts)
+    assert reference.ok, reference.report()
+    report = run_every_boundary(
+        whole, checked.tree, [transcript], start_at=whole.passes[len(front.passes)].name,
+        facts=checked.facts,
+    )
+    assert report.ok, report.message()

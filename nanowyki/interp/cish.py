@@ -208,6 +208,7 @@ class CishInterpreter(Interpreter):
             for name, fn in self.funcs.items()
         }
         self.globals: dict[str, Any] = {}
+        self.scratch: Any = None
         self.fuel = 1000
 
     # -- the runner's interface ----------------------------------------------------------------
@@ -221,6 +222,8 @@ class CishInterpreter(Interpreter):
             if isinstance(d, CDataDef | CGlobalDef):
                 self.globals[d.name] = self.zero(d.type) if d.init is None else self.init(
                     d.init, d.type)  # fmt: skip
+        # one worker: every function's static frame (lift-locals-to-scratch), if it has one
+        self.scratch = self.zero(CStructT("scratch")) if "scratch" in self.structs else None
         for decl in self.globals.get("wyki_tables", []):
             handle = decl["handle"]
             handle.set(Table(decl["name"], decl["capacity"], {}))
@@ -258,13 +261,15 @@ class CishInterpreter(Interpreter):
                 self.world.drop_oversize(client, len(data), limit)
                 return STATUS["WYKI_DONE"]
             d = Dgram(client, bytearray(data), len(data))
-            return int(self.call("datagram", [None, d]))
+            return int(self.call("datagram", [self.scratch, d]))
 
         return _OnceTask(f"datagram from '{client.name}'", run, self)
 
     def timer(self, index: int) -> Task:
-        return _OnceTask(f"timer {index + 1}", lambda: int(self.call(f"timer_{index}", [None])),
-                         self)  # fmt: skip
+        def run() -> int:
+            return int(self.call(f"timer_{index}", [self.scratch]))
+
+        return _OnceTask(f"timer {index + 1}", run, self)
 
     def fault(self, status: int) -> Exception:
         k = status - FAULT_BASE - 1
@@ -529,6 +534,9 @@ class CishInterpreter(Interpreter):
         self._put_bytes(dst, cap, dst_len, bytes(src[:n]))
         return 0
 
+    def rt_wyki_bytes_set(self, dst: bytearray, dst_len: Ref, src: bytearray, n: int) -> None:
+        self._put_bytes(dst, len(dst), dst_len, bytes(src[:n]))
+
     def rt_wyki_fit(self, d: bytearray, n: int, bound: int, some: Ref) -> int:
         some.set(n <= bound)
         return 0
@@ -634,6 +642,9 @@ class CishInterpreter(Interpreter):
     def rt_wyki_after_ms(self, ms: int) -> int:
         return max(purefns.INT_MIN, min(purefns.INT_MAX, self.world.now_ms + ms))
 
+    def rt_wyki_conn_scratch(self, c: Conn) -> Any:
+        return self.scratch
+
     def rt_wyki_sleep_done(self, c: Conn, wake: int) -> bool:
         return bool(self.world.now_ms >= wake)
 
@@ -718,6 +729,23 @@ class CishInterpreter(Interpreter):
     def rt_wyki_atomic_store(self, r: Ref, v: int) -> None:
         r.set(v)
 
+    def _shared_update(self, op: Callable[[int, int], int], r: Ref, v: int, old: Ref) -> int:
+        """`n op= v` on a shared n (one worker: atomic as it is); the old value into `old`."""
+        seen = int(r.get())
+        st = self._checked(op, [seen, v], r)
+        if st == 0:
+            old.set(seen)
+        return st
+
+    def rt_wyki_shared_add(self, r: Ref, v: int, old: Ref) -> int:
+        return self._shared_update(purefns.add, r, v, old)
+
+    def rt_wyki_shared_sub(self, r: Ref, v: int, old: Ref) -> int:
+        return self._shared_update(purefns.sub, r, v, old)
+
+    def rt_wyki_shared_mul(self, r: Ref, v: int, old: Ref) -> int:
+        return self._shared_update(purefns.mul, r, v, old)
+
     def _key(self, p: Any, n: int) -> Any:
         if isinstance(p, bytearray):
             return bytes(p[:n])
@@ -731,6 +759,9 @@ class CishInterpreter(Interpreter):
             return TABLE_RC["WYKI_TABLE_FULL"]
         t.entries[k] = v
         return 0
+
+    def rt_wyki_used_size(self, start: Any, tail: bytearray, tail_len: int) -> int:
+        return tail_len  # a put here stores the whole value, whatever length it is given
 
     def rt_wyki_table_status(self, rc: int) -> int:
         return {0: 0, 2: status_of("table_full")}.get(rc, status_of("bounds"))

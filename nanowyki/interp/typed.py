@@ -341,8 +341,12 @@ class TypedInterpreter(Interpreter):
 
     def Assign(self, s: Assign, f: Frame) -> Waits:
         root, steps = self.place(s.target, f)
-        current = self.load(root, steps, f)  # checks the indexes before the value is computed
-        v = self.eval(s.value, f)
+        if isinstance(root, SharedRef) and s.op != "=":  # `n op= e`: e, then one atomic update
+            v = self.eval(s.value, f)
+            current = self.load(root, steps, f)
+        else:
+            current = self.load(root, steps, f)  # checks the indexes before the value
+            v = self.eval(s.value, f)
         match s.op:
             case "=":
                 pass

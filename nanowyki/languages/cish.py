@@ -16,14 +16,30 @@ literals), the static globals (`CGlobalDef`: a `wyki_atomic64` per `shared` vari
 (`CFuncDef`) and the service descriptor (`CServiceDef`, `const struct wyki_service
 wyki_service = { ... }`).
 
-Types. `int` is `int64_t`, `bool` is `bool`. Every other WYKI value type is a named struct, so
-that C's `=` copies it exactly as WYKI's assignment copies a value:
+Types. `int` is `int64_t`, `bool` is `bool`. Every other WYKI value type is a named struct
+(C's `=` would copy it exactly as WYKI's assignment copies a value, but at the cost of its
+capacity: a copy costs its length instead, see Copies):
 
 - `bytes[N]` is `struct wyki_bytes_N { uint32_t len; uint8_t data[N]; }`: ONE generic struct per
-  bound N (not per use), shared by every value of that bound; a value of bound M is stored into a
-  slot of bound N >= M by `memcpy` of `len` bytes and an assignment of `len`;
+  bound N (not per use), shared by every value of that bound; a value of bound M <= N is stored
+  into a slot of bound N by `wyki_bytes_set(dst.data, &dst.len, src.data, src.len)` (`len`
+  bytes; the bytes past `len` are never read);
 - `T?` is `struct wyki_opt_TAG { bool some; T value; }`; `[T; n]` is
   `struct wyki_arr_n_TAG { T items[n]; }`; a WYKI struct S is `struct s_S`.
+
+Copies. A byte string is copied by `wyki_bytes_set`; a struct, optional or array (of at most
+16 elements) holding byte strings by `copy_TYPE(&dst, &src)`, a `CFuncDef` of the unit that
+copies member by member (an optional's value only when `some`); any other value by `=`. A
+function that returns a local it assigned just before builds the value in `*out` instead.
+The bytes past a byte string's `len` are never read (equality, sends, tables and hashing take
+`len`). A table value of a struct type is stored as its `sizeof` bytes, stale ones included
+(memory that held earlier values: all of it was zeroed at allocation, none is uninitialised),
+except that a struct whose last field is a byte string is stored only up to that string's
+length (`wyki_used_size(&v, v.f.data, v.f.len)`), which is what a get copies back.
+
+Shared variables. A read is `wyki_atomic_load`, a write `wyki_atomic_store`, and the read and
+write of `n op= e` (`t = n; n = t op b`) is one `st = wyki_shared_OP(&g_n, b, &t)` (OP `add`,
+`sub`, `mul`): a compare-and-swap loop with the overflow check, the old value into `t`.
 
 Names. A WYKI variable `x` is `v_x` (a temporary `t.5` is `v_t__5`; the prefix keeps C keywords
 out), a block label `b.2` is `l_b__2`, a function `f` is `fn_f`, a table `t_NAME`, a shared
@@ -40,6 +56,16 @@ whose cases `goto` the labelled blocks, then the blocks, each a `CLabel` followe
 statements. A suspension stores the state and returns `WYKI_NEED_INPUT`, `WYKI_NEED_OUTPUT`,
 `WYKI_SLEEP` or `WYKI_YIELD`; a close returns `WYKI_DONE`; a fault returns
 `WYKI_FAULT_STATUS(WYKI_FAULT_KIND)`.
+
+Scratch. After lift-locals-to-scratch, no function keeps a struct or array on the C stack: the
+aggregate locals and by-value struct parameters of function NAME are the members of
+`struct scratch_NAME`, and `struct scratch` holds one of each, allocated once per worker by the
+runtime (`scratch_size`). No recursion and no blocking mean one activation of each function per
+worker at a time, so each has a static frame there. A function reaches it through `w` (a
+`struct scratch *`: the first parameter of an `fn_*`, `wyki_conn_scratch(c)` in `step`, the
+`scratch` parameter of a handler) and its own part through `s = &w->NAME`; a caller stores an
+aggregate argument into the callee's part (`w->fn_f.v_p = x;`) just before the call. Scalars
+stay C locals. Nothing in the scratch survives a return either.
 
 Checked operations. Only the C operators whose C meaning is WYKI's appear as `CBinary`/`CUnary`:
 comparisons, `& | ^ ~` on `int64_t`, `! && ||` on `bool`. Arithmetic that can fault is a call

@@ -5,6 +5,11 @@ a call returning 0 or a fault status, tested at once (`st = CALL; if (st != 0) r
 the C operators left are those whose C meaning is WYKI's. A byte-string operand is passed as
 its `data` and `len` members; a byte-string result is written through `data`, its capacity and
 `&len`; an optional result through `&some` and its value; any other result through `&dest`.
+
+A copy costs what the value holds, not its capacity: a byte string is copied by
+`wyki_bytes_set` (its `len` bytes), and a struct, optional or small array that holds byte
+strings by a generated `copy_TYPE(&dest, &src)` (`copier`), member by member; other values
+(scalars, structs of scalars) by C's `=`.
 """
 
 from __future__ import annotations
@@ -56,13 +61,25 @@ from nanowyki.languages.surface import (
     StructValue,
     Unary,
 )
-from nanowyki.languages.types import TArray, TBool, TBytes, TInt, TOption, TUnit, Type, show
+from nanowyki.languages.types import (
+    TArray,
+    TBool,
+    TBytes,
+    TInt,
+    TOption,
+    TStruct,
+    TUnit,
+    Type,
+    show,
+)
 
 from .cish_types import c_type, field_name, var_name
 
 CHECKED_BINARY = {"+": "wyki_add", "-": "wyki_sub", "*": "wyki_mul", "/": "wyki_div",
                   "%": "wyki_mod", "<<": "wyki_shl", ">>": "wyki_shr"}  # fmt: skip
 PLAIN_BINARY = ("==", "!=", "<", "<=", ">", ">=", "&", "|", "^")
+SHARED_UPDATE = {"+": "wyki_shared_add", "-": "wyki_shared_sub", "*": "wyki_shared_mul"}
+UNROLLED_COPY_MAX = 16  # a larger array of byte strings is copied whole, by C's `=`
 ST = CName("st")
 ZERO = CIntLit(0, CStatus())
 
@@ -76,6 +93,9 @@ def u32(n: int) -> CIntLit:
 
 
 def addr(e: CExpr) -> CExpr:
+    """`&e`; `&*p` is `p`."""
+    if isinstance(e, CUnary) and e.op == "*":
+        return e.operand
     return CUnary("&", e)
 
 
@@ -99,7 +119,8 @@ class Body:
     """Lowers the statements of one C function. `is_frame(name)`: whether the variable lives in
     the session frame (`f->v_x`); `literal(data)`: the name of the static constant holding a
     byte-string literal; `constant(name)`: the static constant of a WYKI `const`;
-    `fields(struct)`: its fields' types; `fresh(type)`: a new C local of that type."""
+    `fields(struct)`: its fields' types; `fresh(type)`: a new C local of that type;
+    `copier(type)`: the name of the `copy_TYPE` function of a type that `holds_bytes`."""
 
     def __init__(
         self,
@@ -109,12 +130,14 @@ class Body:
         fields: Callable[[str], tuple[tuple[str, Type], ...]],
         fresh: Callable[[Type], str],
         context: str,
+        copier: Callable[[Type], str],
     ) -> None:
         self.is_frame = is_frame
         self.literal = literal
         self.constant = constant
         self.fields = fields
         self.fresh = fresh
+        self.copier = copier
         self.context = context  # "session", "datagram", "timer" or "fn"
         self.pending: list[CStmt] = []  # statements a key or value operand needs first
 
@@ -182,13 +205,9 @@ class Body:
         if isinstance(dt, TBytes) and isinstance(st, TBytes) and dt.bound != st.bound:
             if st.bound > dt.bound:
                 raise InternalError("convert-to-cish", f"{show(st)} stored into {show(dt)}")
-            return [
-                CExprStmt(CCall("memcpy", (CMember(dest, "data"), CMember(src, "data"),
-                                           CMember(src, "len")))),
-                CAssign(CMember(dest, "len"), CMember(src, "len")),
-            ]
+            return self.copy_whole(dest, dt, src)
         if c_type(dt) == c_type(st):
-            return [CAssign(dest, src)]
+            return self.copy_whole(dest, dt, src)
         # A wider type: element by element, or the flag and the (possibly stale) value.
         if isinstance(dt, TArray) and isinstance(st, TArray) and dt.size == st.size:
             return [x for k in range(dt.size) for x in self.store(
@@ -199,6 +218,49 @@ class Body:
                     *self.store(CMember(dest, "value"), dt.inner, CMember(src, "value"),
                                 st.inner)]  # fmt: skip
         raise InternalError("convert-to-cish", f"{show(st)} stored into {show(dt)}")
+
+    def copy_whole(self, dest: CExpr, t: Type, src: CExpr) -> list[CStmt]:
+        """`dest = src`, both of C type `t` (or byte strings, `src` of a bound that fits)."""
+        if isinstance(t, TBytes):
+            return [CExprStmt(CCall("wyki_bytes_set", (
+                CMember(dest, "data"), addr(CMember(dest, "len")),
+                CMember(src, "data"), CMember(src, "len"))))]  # fmt: skip
+        if holds_bytes(t, self.fields):
+            return [CExprStmt(CCall(self.copier(t), (addr(dest), addr(src))))]
+        return [CAssign(dest, src)]
+
+    def copy_members(self, t: Type) -> list[CStmt]:
+        """The body of `copy_TYPE(dst, src)`: `*dst = *src` member by member; an optional's
+        value only when it is there."""
+        dst, src = CUnary("*", CName("dst")), CUnary("*", CName("src"))
+        match t:
+            case TStruct(name):
+                return [x for n, ft in self.fields(name) for x in self.copy_whole(
+                    CMember(dst, field_name(n)), ft, CMember(src, field_name(n)))]  # fmt: skip
+            case TOption(inner):
+                value = self.copy_whole(CMember(dst, "value"), inner, CMember(src, "value"))
+                return [CAssign(CMember(dst, "some"), CMember(src, "some")),
+                        CIf(CMember(src, "some"), tuple(value), ())]  # fmt: skip
+            case TArray(element, size):
+                return [x for k in range(size) for x in self.copy_whole(
+                    CIndex(CMember(dst, "items"), i64(k)), element,
+                    CIndex(CMember(src, "items"), i64(k)))]  # fmt: skip
+            case _:
+                raise InternalError("convert-to-cish", f"no member copy of a {show(t)}")
+
+    def shared_update(self, read: Stmt, write: Stmt) -> list[CStmt] | None:
+        """`t = n; n = t op b` on a shared `n` (what `n op= b` became) as one atomic
+        read-modify-write that leaves the old value in `t`; None for any other pair."""
+        match read, write:
+            case (Assign(Local(t), "=", SharedRef(n)),
+                  Assign(SharedRef(m), "=", Binary(op, Local(u), b))) if (
+                      n == m and t == u and op in SHARED_UPDATE and isinstance(b, Atom)
+                      and not (isinstance(b, Local) and b.name == t)):  # fmt: skip
+                update = CCall(SHARED_UPDATE[op], (addr(CName("g_" + n)), self.atom(b),
+                                                   addr(self.var(t))))  # fmt: skip
+                return checked(update)
+            case _:
+                return None
 
     def place(self, target: Expr) -> tuple[list[CStmt], CExpr]:
         """The C lvalue of an assignment target, after the checks it needs."""
@@ -282,7 +344,19 @@ class Body:
             v = tmp
         return [addr(v), CCast(CUInt32(), CCall("sizeof", (v,)))]
 
-    value = key
+    def value(self, v: Expr) -> list[CExpr]:
+        """A table value as `pointer, length`: a struct whose last field is a byte string up to
+        that string's length (a get then copies what the put stored), others as a key."""
+        t = type_of(v)
+        if isinstance(t, TStruct):
+            last, last_type = self.fields(t.name)[-1]
+            if isinstance(last_type, TBytes):
+                s = self.atom(v)
+                tail = CMember(s, field_name(last))
+                used = CCall("wyki_used_size", (addr(s), CMember(tail, "data"),
+                                                CMember(tail, "len")))  # fmt: skip
+                return [addr(s), used]
+        return self.key(v)
 
     def assign(self, dest: CExpr, dt: Type, e: Expr) -> list[CStmt]:
         return self._assign(dest, dt, e)
@@ -403,6 +477,22 @@ class Body:
                 raise self.fail(e, f"no C form for table method '{method}'")
 
 
+def holds_bytes(t: Type, fields: Callable[[str], tuple[tuple[str, Type], ...]]) -> bool:
+    """Whether a value of type `t` is copied member by member (`copy_TYPE`): it holds a byte
+    string (an array, only when small enough to unroll)."""
+    match t:
+        case TBytes():
+            return True
+        case TStruct(name):
+            return any(holds_bytes(ft, fields) for _, ft in fields(name))
+        case TOption(inner):
+            return holds_bytes(inner, fields)
+        case TArray(element, size):
+            return size <= UNROLLED_COPY_MAX and holds_bytes(element, fields)
+        case _:
+            return False
+
+
 def _arrow(member: str) -> CExpr:
     return CArrow(CName("f"), member)
 
@@ -413,4 +503,4 @@ def _element(t: Type) -> Type:
     return t.element
 
 
-__all__ = ["Body", "TBool", "addr", "checked", "fault", "i64", "u32"]
+__all__ = ["Body", "TBool", "addr", "checked", "fault", "holds_bytes", "i64", "u32"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 
 from nanowyki.framework import InternalError, Node, Transform, walk
@@ -62,6 +64,7 @@ from nanowyki.languages.linear import (
     TimerGraph,
 )
 from nanowyki.languages.pooled import PooledCfg
+from nanowyki.languages.resolved import Local
 from nanowyki.languages.socketless import (
     FuelSpend,
     RxBegin,
@@ -77,6 +80,7 @@ from nanowyki.languages.socketless import (
 )
 from nanowyki.languages.surface import (
     ArrayLit,
+    Assign,
     BoolLit,
     BytesLit,
     Const,
@@ -91,8 +95,8 @@ from nanowyki.languages.surface import (
 )
 from nanowyki.languages.types import TBool, TBytes, TInt, TTable, TUnit, Type
 
-from .cish_lower import Body, addr, fault, i64, u32
-from .cish_types import c_type, field_name, label_name, struct_defs, var_name
+from .cish_lower import Body, addr, fault, holds_bytes, i64, u32
+from .cish_types import c_type, field_name, label_name, struct_defs, struct_name, var_name
 
 # The session's runtime state, kept in its frame before the machine's slots.
 RUNTIME_FIELDS = (
@@ -117,7 +121,7 @@ class _Function:
         self.locals: list[CVar] = [CVar("st", CStatus())]
         self.count = 0
         self.body = Body(lambda n: n in frame, pass_.literal, pass_.constant,
-                         lambda s: pass_.structs[s], self.fresh, context)
+                         lambda s: pass_.structs[s], self.fresh, context, pass_.copier)
 
     def fresh(self, t: Type) -> str:
         self.count += 1
@@ -135,6 +139,11 @@ class ConvertToCish(Transform):
     function, `datagram` for the datagram handler, `timer_K` per timer, and for the session
     `struct frame` (state, runtime state, frame slots) and `step` (a switch on `f->state` that
     jumps to the labelled blocks; state 0 is the entry, then each resume label in order).
+    Copies cost what they copy: `copy_TYPE(dst, src)` per aggregate type holding byte strings
+    that is copied or passed by value (see cish_lower); a function that returns a local
+    assigned just before (`t = e; return t;`, `t` read nowhere else) computes `e` straight
+    into `*out`. A shared update `t = n; n = t op b` (from `n op= b`) is one atomic
+    `wyki_shared_OP(&g_n, b, &t)`.
     Every C statement of a function body carries the span of the statement or exit it comes
     from (the C emitter's `#line`).
     Assumes: a checked `Socketless` program (constants inlined, every operand an atom).
@@ -159,6 +168,7 @@ class ConvertToCish(Transform):
         if not isinstance(tree, Service):
             raise self.fail(tree, "expected a Service")
         self.literals: dict[bytes, str] = {}
+        self.copiers: dict[str, CFuncDef | None] = {}  # None: being built
         self.consts = {d.name: d for d in tree.decls if isinstance(d, Const)}
         self.used_consts: dict[str, CDataDef] = {}
         structs: dict[str, tuple[tuple[str, Type], ...]] = {
@@ -210,10 +220,26 @@ class ConvertToCish(Transform):
                  and isinstance(d.declared, Type)]  # fmt: skip
         defs = struct_defs(used, lambda s: structs[s])
         consts = list(self.used_consts.values())
-        return CUnit(tree.name, (*defs, *frame_defs, *data, *consts, *globals_, *funcs))
+        copiers = [f for f in self.copiers.values() if f is not None]
+        return CUnit(tree.name, (*defs, *frame_defs, *data, *consts, *globals_, *copiers,
+                                 *funcs))  # fmt: skip
 
     def literal(self, value: bytes) -> str:
         return self.literals.setdefault(value, f"lit_{len(self.literals)}")
+
+    def copier(self, t: Type) -> str:
+        """`copy_TYPE`, the function copying a value of type `t` member by member (defined,
+        with the copiers it calls, at its first use)."""
+        struct = c_type(t)
+        assert isinstance(struct, CStructT)
+        name = "copy_" + struct.name
+        if name not in self.copiers:
+            self.copiers[name] = None  # types do not nest in themselves: no cycle
+            body = Body(lambda n: False, self.literal, self.constant, lambda s: self.structs[s],
+                        _no_fresh, "fn", self.copier).copy_members(t)  # fmt: skip
+            params = (CVar("dst", CPointerT(struct)), CVar("src", CPointerT(struct)))
+            self.copiers[name] = CFuncDef(name, params, CVoid(), (), (*body, CReturn(None)))
+        return name
 
     def constant(self, name: str) -> str:
         """The static constant data of the WYKI `const NAME` (defined at its first use)."""
@@ -255,6 +281,8 @@ class ConvertToCish(Transform):
                             CVar(var_name(p.name) + "_len", CUInt32())]  # fmt: skip
             else:
                 cparams.append(CVar(var_name(p.name), c_type(pt)))
+                if holds_bytes(pt, lambda s: self.structs[s]):  # lift-locals-to-scratch's copy
+                    self.copier(pt)
         if not isinstance(result, TUnit):
             cparams.append(CVar("out", CPointerT(c_type(result))))
         prologue: list[CStmt] = []
@@ -288,12 +316,21 @@ class ConvertToCish(Transform):
                 prologue: list[CStmt]) -> CFuncDef:  # fmt: skip
         fn = _Function(self, context, frozenset())
         body: list[CStmt] = list(prologue)
+        direct = _built_results(g, self.result) if context == "fn" else frozenset()
         for b in _entry_first(g.entry, g.blocks):
             body.append(CLabel(label_name(b.label)))
-            for s in b.stmts:
-                body += _at(s.span, fn.body.stmt(s))
-            body += _at(b.exit.span, self.exit(b.exit, fn, context, {}))
-        slots = [CVar(var_name(s.name), c_type(s.type)) for s in g.slots]
+            match b.stmts, b.exit:
+                case (*stmts, Assign(Local(t), "=", value) as last), Ret(Local(u)) if (
+                    t == u and t in direct
+                ):
+                    body += self.block(tuple(stmts), fn, fn.body.stmt)
+                    result = fn.body.assign(CUnary("*", CName("out")), self.result, value)
+                    body += _at(last.span, result)
+                    body += _at(b.exit.span, [CReturn(CIntLit(0, CStatus()))])
+                case _:
+                    body += self.block(b.stmts, fn, fn.body.stmt)
+                    body += _at(b.exit.span, self.exit(b.exit, fn, context, {}))
+        slots = [CVar(var_name(s.name), c_type(s.type)) for s in g.slots if s.name not in direct]
         return CFuncDef(name, params, CStatus(), (*slots, *fn.locals), tuple(body))
 
     def step(self, m: StateMachine) -> CFuncDef:
@@ -310,12 +347,27 @@ class ConvertToCish(Transform):
                              CSwitch(state, tuple(cases))]  # fmt: skip
         for b in _entry_first(m.entry, m.blocks):
             body.append(CLabel(label_name(b.label)))
-            for s in b.stmts:
-                body += _at(s.span, self.session_stmt(s, fn))
+            body += self.block(b.stmts, fn, lambda s: self.session_stmt(s, fn))
             body += _at(b.exit.span, self.exit(b.exit, fn, "session", states))
         slots = [CVar(var_name(s.name), c_type(s.type)) for s in m.locals]
         locals_ = (CVar("fuel", CInt64()), *slots, *fn.locals)
         return CFuncDef("step", STEP_PARAMS, CStatus(), locals_, tuple(body))
+
+    def block(self, stmts: tuple[Stmt, ...], fn: _Function,
+              lower: Callable[[Stmt], list[CStmt]]) -> list[CStmt]:  # fmt: skip
+        """The C of a block's statements, each carrying its span; a shared update's read and
+        write (`t = n; n = t + b;`) as one atomic update."""
+        out: list[CStmt] = []
+        i = 0
+        while i < len(stmts):
+            fused = fn.body.shared_update(*stmts[i : i + 2]) if i + 1 < len(stmts) else None
+            if fused is not None:
+                out += _at(stmts[i + 1].span, fused)
+                i += 2
+            else:
+                out += _at(stmts[i].span, lower(stmts[i]))
+                i += 1
+        return out
 
     # -- the session's own statements ----------------------------------------------------------
 
@@ -402,6 +454,26 @@ def _at(span: Span | None, stmts: list[CStmt]) -> list[CStmt]:
     return [replace(c, span=span) if c.span is None else c for c in stmts]
 
 
+def _built_results(g: PooledCfg, result: Type) -> frozenset[str]:
+    """The aggregate locals `t` that a function only builds to return (every use of `t` is in
+    a block ending `t = e; return t;`): `e` can be computed straight into `*out`."""
+    uses = Counter(n.name for n in walk(g) if isinstance(n, Local))
+    built: Counter[str] = Counter()
+    for b in g.blocks:
+        match b.stmts, b.exit:
+            case (*_, Assign(Local(t, Type() as ty), "=", _)), Ret(Local(u)) if (
+                t == u and struct_name(ty) is not None and c_type(ty) == c_type(result)
+            ):
+                built[t] += 2
+            case _:
+                pass
+    return frozenset(t for t, n in built.items() if uses[t] == n)
+
+
+def _no_fresh(t: Type) -> str:
+    raise InternalError("convert-to-cish", "a copy function needs no temporary")
+
+
 def _declared(p: Param) -> Type:
     if not isinstance(p.declared, Type):
         raise InternalError("convert-to-cish", f"parameter '{p.name}' has no resolved type")
@@ -421,5 +493,3 @@ def _table_decl(name: str, key: Type, value: Type, capacity: int) -> CInit:
         CInit("value_size", size(value)), CInit("capacity", u32(capacity)),
         CInit("handle", addr(CName("t_" + name))),
     )))  # fmt: skip
-
-

@@ -19,6 +19,7 @@ from nanowyki.languages.cish import (
     CServiceDef,
     CSizeof,
     CStrLit,
+    CStructDef,
     CStructT,
     CUInt32,
     CUnit,
@@ -37,7 +38,8 @@ class EmitServiceDescriptor(Transform):
     Establishes: the unit ends with `const struct wyki_service wyki_service = { ... }`
     (`CServiceDef`): the service's name, protocol, default port and session limit and the
     largest datagram (the `ServiceShape` fact); the frame size (`sizeof(struct frame)`), the
-    receive and transmit buffer sizes and the per-CPU scratch (the `MemoryLayout` fact); the
+    receive and transmit buffer sizes (the `MemoryLayout` fact); the per-worker scratch
+    (`sizeof(struct scratch)`, when lift-locals-to-scratch defined it, else none); the
     largest reply; the `step`, `datagram` functions the unit defines; the `wyki_tables`
     declarations; and `wyki_timers`, a `struct wyki_timer_decl` per `every` (its period in ms
     and its `timer_K` function), added here before the descriptor.
@@ -80,7 +82,10 @@ class EmitServiceDescriptor(Transform):
                 CInit("rx_size", _u32(layout.rx_buffer_bytes)),
                 CInit("tx_size", _u32(layout.tx_buffer_bytes)),
             ]
-        items.append(CInit("scratch_size", _u32(layout.handler_frame_bytes)))
+        if any(isinstance(d, CStructDef) and d.name == "scratch" for d in tree.decls):
+            items.append(CInit("scratch_size", CSizeof(CStructT("scratch"))))
+        else:
+            items.append(CInit("scratch_size", _u32(0)))
         if shape.proto == "udp":
             items += [CInit("max_datagram", _u32(shape.datagram_bound)),
                       CInit("reply_size", _u32(MAX_REPLY))]  # fmt: skip

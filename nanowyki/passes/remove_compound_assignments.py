@@ -20,6 +20,10 @@ class RemoveCompoundAssignments(Transform):
     literal, a constant: see `analysis.stable`) is first bound to a fresh `Declare`d temporary
     `t.N`, in source order (left to right): the indexes are evaluated once, before the value,
     and the place is still bounds-checked before the value is computed, as in `p op= e`.
+    On a shared variable, `n op= e` with a value that is not stable first binds `e` to a
+    temporary: `e` is computed, then `n = n op t.N` reads and writes `n` with nothing in
+    between, which convert-to-cish emits as one atomic update (the language promises that a
+    compound assignment to a shared variable is atomic).
     Assumes: types are checked (`+= -= *=` on ints, `++=` on a byte-string place).
 
         (Assign (Index (Local a) (CallFn f [] (TInt)) (TInt)) += (IntLit 1 (TInt)))
@@ -41,7 +45,12 @@ class RemoveCompoundAssignments(Transform):
         value: Expr
         match s.op:
             case "+=" | "-=" | "*=":
-                value = Binary(s.op[0], place, s.value, TInt(), span=s.span)
+                delta = s.value
+                if isinstance(place, SharedRef) and not is_stable(delta):
+                    temp = self.fresh("t")
+                    temps.append(Declare(temp, TInt(), delta, span=delta.span))
+                    delta = Local(temp, TInt(), span=delta.span)
+                value = Binary(s.op[0], place, delta, TInt(), span=s.span)
             case "++=":
                 declared = self.type_of(place)
                 if not isinstance(declared, TBytes):

@@ -33,10 +33,50 @@ from .types import (
     int_lit,
 )
 
-INT_LITERALS = (0, 1, 2, 3, 7, 10, 16, 48, 63, 64, 100, 255, 256, 1000, 65535, 65536,
-                2**31, 2**32, 2**62, purefns.INT_MAX)
-WORDS = (b"get", b"set", b"a", b"ok", b"OK", b"x", b"42", b"-7", b"0", b"hello world",
-         b" ", b"\r\n", b"A b", b"  sp  ", b"\t", b"z\x00\xff", b"", b"1 2 3", b"GET", b"end")
+INT_LITERALS = (
+    0,
+    1,
+    2,
+    3,
+    7,
+    10,
+    16,
+    48,
+    63,
+    64,
+    100,
+    255,
+    256,
+    1000,
+    65535,
+    65536,
+    2**31,
+    2**32,
+    2**62,
+    purefns.INT_MAX,
+)
+WORDS = (
+    b"get",
+    b"set",
+    b"a",
+    b"ok",
+    b"OK",
+    b"x",
+    b"42",
+    b"-7",
+    b"0",
+    b"hello world",
+    b" ",
+    b"\r\n",
+    b"A b",
+    b"  sp  ",
+    b"\t",
+    b"z\x00\xff",
+    b"",
+    b"1 2 3",
+    b"GET",
+    b"end",
+)
 CHARS = (("'a'", 97), ("'z'", 122), ("' '", 32), ("'0'", 48), ("'\\n'", 10), ("'\\r'", 13))
 ARITH = ("+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>")
 ORDER = ("<", "<=", ">", ">=", "==", "!=")
@@ -265,8 +305,9 @@ class ExprGen:
         if k == 5:
             a, b = self.bytes_expr(d), self.bytes_expr(d)
             op = self.ch.pick(("==", "!="))
-            value = None if a.const is None or b.const is None else (a.const == b.const) == (
-                op == "==")
+            value = (
+                None if a.const is None or b.const is None else (a.const == b.const) == (op == "==")
+            )
             return E(f"({a.text} {op} {b.text})", BOOL, value)
         if k == 6:
             func = self.ch.pick(("starts_with", "ends_with", "eq_nocase"))
@@ -288,8 +329,14 @@ class ExprGen:
         value = None
         if isinstance(a.const, int) and isinstance(b.const, int):
             x, y = a.const, b.const
-            value = {"<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y, "==": x == y,
-                     "!=": x != y}[op]
+            value = {
+                "<": x < y,
+                "<=": x <= y,
+                ">": x > y,
+                ">=": x >= y,
+                "==": x == y,
+                "!=": x != y,
+            }[op]
         return E(f"({a.text} {op} {b.text})", BOOL, value)
 
     def contains(self, depth: int) -> E | None:
@@ -330,8 +377,14 @@ class ExprGen:
         if k == 5:
             return self.call_bytes("itoa", 20, self.int_expr(d))
         if k == 6:
-            func, bound, mask = self.ch.pick((("byte", 1, 255), ("be16", 2, 65535),
-                                              ("be32", 4, 2**32 - 1), ("hex", 16, purefns.INT_MAX)))
+            func, bound, mask = self.ch.pick(
+                (
+                    ("byte", 1, 255),
+                    ("be16", 2, 65535),
+                    ("be32", 4, 2**32 - 1),
+                    ("hex", 16, purefns.INT_MAX),
+                )
+            )
             arg = self.int_expr(d)
             if arg.const is not None or self.ch.chance(60):
                 arg = self.binop("&", arg, int_lit(mask))
@@ -439,11 +492,15 @@ class ExprGen:
         options: list[E] = []
         for v in holders:
             if isinstance(v.ty, StructT):
-                options += [E(f"{v.name}.{f}", t) for f, t in self.scope.structs[v.ty.name]
-                            if fits(t, want)]
+                options += [
+                    E(f"{v.name}.{f}", t) for f, t in self.scope.structs[v.ty.name] if fits(t, want)
+                ]
             elif isinstance(v.ty, ArrayT) and fits(v.ty.elem, want):
-                i = self.int_expr(depth - 1) if self.ch.chance(40) else int_lit(
-                    self.ch.integer(0, v.ty.size - 1))
+                i = (
+                    self.int_expr(depth - 1)
+                    if self.ch.chance(40)
+                    else int_lit(self.ch.integer(0, v.ty.size - 1))
+                )
                 if isinstance(i.const, int) and not 0 <= i.const < v.ty.size:
                     i = int_lit(0)
                 options.append(E(f"{v.name}[{i.text}]", v.ty.elem))
@@ -455,8 +512,14 @@ class ExprGen:
     def call_fn(self, want: Ty, depth: int, *, optional: bool = False) -> E | None:
         """A call of an earlier function whose result fits `want` (within the cost budget)."""
         sc = self.scope
-        fns = [f for f in sc.fns if f.result is not None and f.optional == optional
-               and fits(f.result, want) and sc.mult * f.cost <= sc.call_budget]
+        fns = [
+            f
+            for f in sc.fns
+            if f.result is not None
+            and f.optional == optional
+            and fits(f.result, want)
+            and sc.mult * f.cost <= sc.call_budget
+        ]
         if not fns:
             return None
         f = self.ch.pick(fns)

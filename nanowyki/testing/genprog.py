@@ -136,8 +136,11 @@ class ProgramGen:
         name = self.fresh("K")
         e = self.ex.int_expr(1) if self.ch.chance(60) else self.ex.bytes_expr(1)
         if e.const is None:
-            e = int_lit(self.ch.integer(1, 64)) if self.ch.chance(60) else bytes_lit(
-                self.ch.pick(WORDS))
+            e = (
+                int_lit(self.ch.integer(1, 64))
+                if self.ch.chance(60)
+                else bytes_lit(self.ch.pick(WORDS))
+            )
         declared = ""
         if isinstance(e.ty, BytesT) and self.ch.chance(30):
             n = e.bound + self.ch.integer(1, 8)
@@ -183,8 +186,10 @@ class ProgramGen:
 
     def function(self, depth: int | None = None) -> None:
         name = self.fresh("f")
-        params = tuple(Var(self.fresh("p"), self.value_type(allow_struct=True))
-                       for _ in range(self.ch.integer(0, 3)))
+        params = tuple(
+            Var(self.fresh("p"), self.value_type(allow_struct=True))
+            for _ in range(self.ch.integer(0, 3))
+        )
         k = self.ch.integer(0, 4)
         result: Ty | None = None if k == 0 else self.value_type(allow_struct=True)
         optional = result is not None and not isinstance(result, StructT) and self.ch.chance(30)
@@ -230,7 +235,11 @@ class ProgramGen:
     def stmt(self, depth: int) -> None:
         self.step()
         kinds: list[Callable[[int], None]] = [
-            self.simple_decl, self.assign, self.let_else, self.table_stmt, self.call_stmt,
+            self.simple_decl,
+            self.assign,
+            self.let_else,
+            self.table_stmt,
+            self.call_stmt,
         ]
         if self.ctx.session:
             kinds += [self.send_stmt, self.recv_stmt]
@@ -294,8 +303,11 @@ class ProgramGen:
             f, t = self.ch.pick(self.scope.structs[v.ty.name])
             return f"{v.name}.{f}", t
         if isinstance(v.ty, ArrayT) and self.ch.chance(70):
-            i = self.ex.int_expr(1) if self.ch.chance(30) else int_lit(
-                self.ch.integer(0, v.ty.size - 1))
+            i = (
+                self.ex.int_expr(1)
+                if self.ch.chance(30)
+                else int_lit(self.ch.integer(0, v.ty.size - 1))
+            )
             if isinstance(i.const, int) and not 0 <= i.const < v.ty.size:
                 i = int_lit(0)
             return f"{v.name}[{i.text}]", v.ty.elem
@@ -340,8 +352,13 @@ class ProgramGen:
         name = self.fresh("i")
         ctx = replace(self.ctx, loops=self.ctx.loops + 1, unbounded=False)
         known = start.lo is not None and stop.hi is not None
-        var = Var(name, INT, loop=True, lo=start.lo if known else None,
-                  hi=stop.hi - 1 if known and stop.hi is not None else None)
+        var = Var(
+            name,
+            INT,
+            loop=True,
+            lo=start.lo if known else None,
+            hi=stop.hi - 1 if known and stop.hi is not None else None,
+        )
         with self.within(ctx, trips), self.block(f"for {name} in {start.text}..{stop.text}"):
             self.declare(var)
             self.stmts(depth - 1)
@@ -398,8 +415,11 @@ class ProgramGen:
     def diverge(self) -> str:
         """The body of an `else` block: it must not fall through (rule 7)."""
         if self.ctx.session:
-            prefix = f"send({bytes_lit(self.ch.pick(WORDS[:6]) + b'!').text}); " if (
-                self.ch.chance(50)) else ""
+            prefix = (
+                f"send({bytes_lit(self.ch.pick(WORDS[:6]) + b'!').text}); "
+                if (self.ch.chance(50))
+                else ""
+            )
             options = ["close;"]
             if self.ctx.loops:
                 options += ["continue;", "break;"]
@@ -424,7 +444,8 @@ class ProgramGen:
             value = E(f"fit({self.ex.bytes_expr(d).text}, {n})", BytesT(n))
         else:
             value = self.ex.call_fn(BytesT(1 << 20), d, optional=True) or self.ex.call_fn(
-                INT, d, optional=True)
+                INT, d, optional=True
+            )
         if value is None:
             value = E(f"parse_int({self.ex.bytes_expr(d).text})", INT)
         name = self.fresh("v")
@@ -470,8 +491,11 @@ class ProgramGen:
     def send(self) -> None:
         args = []
         for _ in range(self.ch.integer(1, 4)):
-            e = self.ex.int_expr(self.size.expr) if self.ch.chance(40) else self.ex.bytes_expr(
-                self.size.expr)
+            e = (
+                self.ex.int_expr(self.size.expr)
+                if self.ch.chance(40)
+                else self.ex.bytes_expr(self.size.expr)
+            )
             args.append(e.text)
         args.append('"\\n"')
         self.emit(f"send({', '.join(args)});")

@@ -59,8 +59,13 @@ def checked(program: str | RunResult) -> RunResult:
     return pipeline.frontend().run(pipeline.source_tree("generated.wyki", program))
 
 
-def record_text(program: str | RunResult, actions: Sequence[ClientAction], *,
-                fuel: int = 1000, budget: int = 1000) -> str:
+def record_text(
+    program: str | RunResult,
+    actions: Sequence[ClientAction],
+    *,
+    fuel: int = 1000,
+    budget: int = 1000,
+) -> str:
     """The text of the transcript: `actions` with the reference behaviour written after each."""
     result = checked(program)
     interp = TypedInterpreter(result.tree, result.facts)
@@ -95,17 +100,38 @@ def record_text(program: str | RunResult, actions: Sequence[ClientAction], *,
     return "\n".join(lines) + "\n"
 
 
-def record_transcript(program: str | RunResult, actions: Sequence[ClientAction], *,
-                      path: str = "<generated>") -> Transcript:
+def record_transcript(
+    program: str | RunResult, actions: Sequence[ClientAction], *, path: str = "<generated>"
+) -> Transcript:
     """The transcript of `program` (a text or the front end's result) serving `actions`."""
     return parse_transcript(record_text(program, actions), path)
 
 
 # -- client scripts ----------------------------------------------------------------------------
 
-_WORDS = ("get", "set", "a", "ok", "x", "end", "GET", "hello", "", "-7", "0", "1", "42",
-          "255", "65536", "-9223372036854775808", "99999999999999999999", "3", "\t", "z\x00",
-          "é")
+_WORDS = (
+    "get",
+    "set",
+    "a",
+    "ok",
+    "x",
+    "end",
+    "GET",
+    "hello",
+    "",
+    "-7",
+    "0",
+    "1",
+    "42",
+    "255",
+    "65536",
+    "-9223372036854775808",
+    "99999999999999999999",
+    "3",
+    "\t",
+    "z\x00",
+    "é",
+)
 
 
 def _line(ch: Chooser) -> bytes:

@@ -92,8 +92,7 @@ class E:
         return self.bound
 
 
-def int_e(text: str, const: Value | None = None, lo: int | None = None,
-          hi: int | None = None) -> E:
+def int_e(text: str, const: Value | None = None, lo: int | None = None, hi: int | None = None) -> E:
     if isinstance(const, int) and not isinstance(const, bool):
         return E(text, INT, const, const, const)
     return E(text, INT, None, lo, hi)

@@ -11,7 +11,8 @@
  * Implemented here, static inline (trivial): wyki_deadline, wyki_after_ms, wyki_fuel_spend,
  * wyki_peer_closed_all, wyki_set_timeout, wyki_sleep_done, wyki_tx_send, wyki_tx_send_int,
  * wyki_tx_send_bool, wyki_reply_bytes, wyki_reply_int, wyki_reply_bool, wyki_log_int,
- * wyki_log_bool, wyki_table_status, wyki_table_get_bytes, wyki_table_get_fixed.
+ * wyki_log_bool, wyki_table_status, wyki_table_get_bytes, wyki_table_get_fixed,
+ * wyki_bytes_set, wyki_shared_add, wyki_shared_sub, wyki_shared_mul, wyki_used_size.
  *
  * Implemented in runtime_c/common/receive.c (linked by both backends), exactly as
  * nanowyki/interp/receive.py `attempt` plus the deadline rule: wyki_rx_line, wyki_rx_until,
@@ -173,6 +174,76 @@ static inline void wyki_log_bool(bool v)
 }
 
 /* ---------------------------------------------------------------------------------------
+ * Copies.  A byte string is copied by its length, not its capacity: `x = y` of a
+ * bytes[N] costs len(y).  The bytes of dst past the new length keep what they held (they
+ * are never read: every reader stops at len).  A struct, optional or array holding byte
+ * strings is copied by a generated `copy_TYPE(dst, src)` that calls this per member.
+ * ------------------------------------------------------------------------------------- */
+
+/* dst = src for a byte string whose bound fits dst's (never faults); dst may be src. */
+static inline void wyki_bytes_set(uint8_t *dst, uint32_t *dst_len, const uint8_t *src,
+				  uint32_t n)
+{
+	if (n && dst != src)
+		memcpy(dst, src, n);
+	*dst_len = n;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Shared integers: `n += v`, `n -= v`, `n *= v` on a `shared n`, each one atomic
+ * read-modify-write (workers may update n at the same time: no update is lost).  The
+ * language's overflow rule holds: on overflow n is unchanged and the fault is returned.
+ * Else *old is the value n had just before the update.  A compare-and-swap loop:
+ * uncontended, one locked instruction.
+ * ------------------------------------------------------------------------------------- */
+
+/* Replace *a by @next if it still holds *@seen, else load what it holds into *@seen. */
+static inline bool wyki_atomic_cas_(wyki_atomic64 *a, int64_t *seen, int64_t next)
+{
+#ifdef __KERNEL__
+	int64_t was = atomic64_cmpxchg(a, *seen, next);
+
+	if (was == *seen)
+		return true;
+	*seen = was;
+	return false;
+#else
+	return __atomic_compare_exchange_n(&a->counter, seen, next, false, __ATOMIC_SEQ_CST,
+					   __ATOMIC_SEQ_CST);
+#endif
+}
+
+static inline int wyki_shared_update_(wyki_atomic64 *a, int (*op)(int64_t, int64_t, int64_t *),
+				      int64_t v, int64_t *old)
+{
+	int64_t seen = wyki_atomic_load(a), next;
+	int st;
+
+	do {
+		st = op(seen, v, &next);
+		if (st != 0)
+			return st;
+	} while (!wyki_atomic_cas_(a, &seen, next));
+	*old = seen;
+	return 0;
+}
+
+static inline int wyki_shared_add(wyki_atomic64 *a, int64_t v, int64_t *old)
+{
+	return wyki_shared_update_(a, wyki_add, v, old);
+}
+
+static inline int wyki_shared_sub(wyki_atomic64 *a, int64_t v, int64_t *old)
+{
+	return wyki_shared_update_(a, wyki_sub, v, old);
+}
+
+static inline int wyki_shared_mul(wyki_atomic64 *a, int64_t v, int64_t *old)
+{
+	return wyki_shared_update_(a, wyki_mul, v, old);
+}
+
+/* ---------------------------------------------------------------------------------------
  * Tables.  A key or value that is not a byte string is passed as `&v, sizeof(v)`.
  * ------------------------------------------------------------------------------------- */
 
@@ -196,7 +267,18 @@ static inline int wyki_table_get_bytes(struct wyki_table *t, const void *kp, uin
 	return rc == WYKI_TABLE_NOT_FOUND ? 0 : wyki_table_status(rc);
 }
 
-/* `t.get(k)` of a value of fixed @size bytes (an int, bool or struct) into *@out. */
+/*
+ * The size of a struct value up to the end of its last member, a byte string whose bytes
+ * start at @tail and number @tail_len: what `t.put(k, v)` stores of such a struct (a get
+ * copies it back and leaves the bytes past it, never read, as they were).
+ */
+static inline uint32_t wyki_used_size(const void *start, const uint8_t *tail, uint32_t tail_len)
+{
+	return (uint32_t)(tail - (const uint8_t *)start) + tail_len;
+}
+
+/* `t.get(k)` of a value of fixed @size bytes (an int, bool or struct) into *@out; a struct
+ * stored up to its last byte string's length (wyki_used_size) fills only that much. */
 static inline int wyki_table_get_fixed(struct wyki_table *t, const void *kp, uint32_t kn,
 				       bool *some, void *out, uint32_t size)
 {

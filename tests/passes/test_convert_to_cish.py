@@ -6,16 +6,22 @@ from pathlib import Path
 
 import pytest
 
-from nanowyki.framework import Facts, InternalError, check, print_tree, read_tree, walk
+from nanowyki.framework import Facts, InternalError, Node, check, print_tree, read_tree, walk
 from nanowyki.languages.cish import (
+    CAssign,
     CCall,
     CDataDef,
     CFuncDef,
     CGlobalDef,
+    CInt64,
+    CIntLit,
     Cish,
     CLabel,
+    CMember,
+    CName,
     CStructDef,
     CSwitch,
+    CUnary,
 )
 from nanowyki.languages.socketless import Socketless
 from nanowyki.passes.convert_to_cish import ConvertToCish
@@ -180,8 +186,16 @@ def test_functions_datagrams_timers_tables_and_shared_variables(tmp_path: Path) 
     assert globals_ == {"g_count", "g_on", "t_seen"}
     assert any(isinstance(d, CDataDef) and d.name == "wyki_tables" for d in out.decls)  # type: ignore
     calls = {n.func for n in walk(out) if isinstance(n, CCall)}
-    assert {"wyki_atomic_load", "wyki_atomic_store", "wyki_table_put", "wyki_table_status",
-            "wyki_reply_bytes", "wyki_itoa", "wyki_concat", "fn_twice"} <= calls
+    assert {
+        "wyki_atomic_load",
+        "wyki_atomic_store",
+        "wyki_table_put",
+        "wyki_table_status",
+        "wyki_reply_bytes",
+        "wyki_itoa",
+        "wyki_concat",
+        "fn_twice",
+    } <= calls
 
 
 def test_labels_only_at_the_top_level_of_function_bodies(tmp_path: Path) -> None:
@@ -190,8 +204,13 @@ def test_labels_only_at_the_top_level_of_function_bodies(tmp_path: Path) -> None
         out, _ = ConvertToCish().apply(tree, facts)
         for d in out.decls:  # type: ignore[attr-defined]
             if isinstance(d, CFuncDef):
-                nested = [n for s in d.body if not isinstance(s, CLabel)
-                          for n in walk(s) if isinstance(n, CLabel)]
+                nested = [
+                    n
+                    for s in d.body
+                    if not isinstance(s, CLabel)
+                    for n in walk(s)
+                    if isinstance(n, CLabel)
+                ]
                 assert nested == [], d.name
 
 
@@ -204,3 +223,93 @@ def test_every_example_converts_into_valid_cish(example: Path) -> None:
     if has_session:
         step = next(d for d in out.decls if isinstance(d, CFuncDef) and d.name == "step")  # type: ignore
         assert isinstance(step.body[1], CSwitch)
+
+
+COPIES = """
+service c {
+    listen tcp 7000;
+    sessions 4;
+    struct P { n: int, name: bytes[64] }
+    struct Q { a: int, b: bool }
+    shared count: int = 0;
+    fn make(name: bytes[64]) -> P { return P(n: 1, name: name); }
+    fn pick(p: P, q: P) -> P {
+        var r = p;
+        if r.n < q.n { r = q; }
+        return r;
+    }
+    fn flip(q: Q) -> Q { var r = q; r.b = !r.b; return r; }
+    fn bump(k: int) -> int {
+        count += k * 2;
+        let seen = count;
+        let twice = seen * 2;
+        count = seen - 1;
+        return twice;
+    }
+    session {
+        let line = recv_line(64) else { close; };
+        var copy: bytes[64] = line;
+        copy = line;
+        let p = pick(make(copy), make("x"));
+        send(p.name, " ", flip(Q(a: 1, b: true)).a, " ", bump(1), "\\n");
+        close;
+    }
+}
+"""
+
+
+def converted(tmp_path: Path, source: str) -> tuple[str, dict[str, CFuncDef]]:
+    tree, facts = socketless(tmp_path / "c.wyki", source)
+    out, _ = ConvertToCish().apply(tree, facts)
+    check(out, Cish)
+    funcs = {d.name: d for d in out.decls if isinstance(d, CFuncDef)}  # type: ignore[attr-defined]
+    return print_tree(out), funcs
+
+
+def calls(node: Node, func: str) -> list[str]:
+    """The arguments of each call of `func` under `node`, printed on one line."""
+    found = [n for n in walk(node) if isinstance(n, CCall) and n.func == func]
+    return [" ".join(" ".join(print_tree(a).split()) for a in c.args) for c in found]
+
+
+def test_a_byte_string_copy_costs_its_length(tmp_path: Path) -> None:
+    _, funcs = converted(tmp_path, COPIES)
+    sets = calls(funcs["step"], "wyki_bytes_set")
+    assert any(a.startswith("(CMember (CName v_copy) data)") for a in sets)
+    whole = [
+        n for n in walk(funcs["step"]) if isinstance(n, CAssign) and n.target == CName("v_copy")
+    ]
+    assert whole == []  # never the whole bytes[64] struct
+
+
+def test_a_struct_holding_byte_strings_is_copied_by_its_copy_function(tmp_path: Path) -> None:
+    _, funcs = converted(tmp_path, COPIES)
+    copy = " ".join(print_tree(funcs["copy_s_P"]).split())
+    assert "(CAssign (CMember (CUnary * (CName dst)) n) (CMember (CUnary * (CName src)) n))" in copy
+    assert calls(funcs["copy_s_P"], "wyki_bytes_set") == [
+        "(CMember (CMember (CUnary * (CName dst)) name) data) "
+        "(CUnary & (CMember (CMember (CUnary * (CName dst)) name) len)) "
+        "(CMember (CMember (CUnary * (CName src)) name) data) "
+        "(CMember (CMember (CUnary * (CName src)) name) len)"
+    ]
+    assert "(CUnary & (CName v_r)) (CUnary & (CName v_p))" in calls(funcs["fn_pick"], "copy_s_P")
+    # must not fire: a struct of scalars is copied by C's `=` (no copy function)
+    assert "copy_s_Q" not in funcs
+    assert CAssign(CUnary("*", CName("out")), CName("v_r")) in walk(funcs["fn_flip"])
+
+
+def test_a_result_built_just_before_its_return_is_built_in_place(tmp_path: Path) -> None:
+    _, funcs = converted(tmp_path, COPIES)
+    make = funcs["fn_make"]
+    assert [v.name for v in make.locals if "t__" in v.name] == []  # no temporary P
+    assert CAssign(CMember(CUnary("*", CName("out")), "n"), CIntLit(1, CInt64())) in walk(make)
+    # must not fire: r is read before the return (r.n), so it is copied out at the return
+    assert "(CName out) (CUnary & (CName v_r))" in calls(funcs["fn_pick"], "copy_s_P")
+
+
+def test_a_compound_assignment_to_a_shared_variable_is_one_atomic_update(tmp_path: Path) -> None:
+    _, funcs = converted(tmp_path, COPIES)
+    (add,) = calls(funcs["fn_bump"], "wyki_shared_add")
+    assert add.startswith("(CUnary & (CName g_count)) (CName v_t__")
+    # a read then a write with a statement between them stay two atomic steps
+    assert calls(funcs["fn_bump"], "wyki_atomic_store") != []

@@ -41,10 +41,20 @@ def test_arithmetic_compound_assignment_on_a_local(op: str) -> None:
     assert got == norm(f"(Assign {X} = (Binary {op} {X} {ONE} (TInt)))")
 
 
-def test_shared_variable() -> None:
+def test_shared_variable_is_computed_first_then_read_and_written_together() -> None:
+    """The value first, so that the read and the write of `hits` are adjacent: one atomic
+    update in C."""
     hits = "(SharedRef hits (TInt))"
     got = remove(f"(Assign {hits} += {F})")
-    assert got == norm(f"(Assign {hits} = (Binary + {hits} {F} (TInt)))")
+    assert got == norm(
+        f"(Declare t.1 (TInt) {F}) (Assign {hits} = (Binary + {hits} (Local t.1 (TInt)) (TInt)))"
+    )
+
+
+def test_shared_variable_with_a_stable_value_needs_no_temporary() -> None:
+    hits = "(SharedRef hits (TInt))"
+    got = remove(f"(Assign {hits} -= {ONE})")
+    assert got == norm(f"(Assign {hits} = (Binary - {hits} {ONE} (TInt)))")
 
 
 def test_append_becomes_a_narrow_to_the_places_type() -> None:
