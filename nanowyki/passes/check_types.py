@@ -1,7 +1,8 @@
 """Resolved -> Typed: give every expression its type and resolve every written type.
 
 Establishes: every expression has its `type`; every written type is a `Type` with its bounds
-computed (`bytes[N]`, `[T; N]`, table capacities; rule 9); a `let`/`var` has its declared type
+computed (`bytes[N]`, `[T; N]`, table capacities; rule 9) and no value takes more than
+`MAX_VALUE_BYTES` (nested arrays multiply; rule 9); a `let`/`var` has its declared type
 (the value's when none is written, the inner type after `let ... else`), a function without a
 result type has result `unit`. Every operand, argument, condition and stored value has the type
 its position needs (rule 3) and fits the bound of the place it is stored in (rule 10); integer
@@ -26,13 +27,35 @@ import nanowyki.languages.surface as S
 from nanowyki.analysis.constants import ConstValues, Unknown
 from nanowyki.analysis.decl_typing import DeclTyping
 from nanowyki.analysis.expr_typing import typ
+from nanowyki.analysis.memory import size_of
 from nanowyki.analysis.names import rebuild
 from nanowyki.analysis.ranges import lower, upper
 from nanowyki.analysis.typing_rules import HANDLE, StructTable, TError, assign_problem
-from nanowyki.framework import CompileError, Diagnostic, Node, Transform
+from nanowyki.framework import (
+    CompileError,
+    Diagnostic,
+    Node,
+    Transform,
+    find_all,
+    iter_children,
+    walk,
+)
 from nanowyki.languages.resolved import Resolved
 from nanowyki.languages.typed import Typed
-from nanowyki.languages.types import TBytes, TInt, TOption, TUnit, Type, TypeExpr, show
+from nanowyki.languages.types import (
+    TArray,
+    TBytes,
+    TInt,
+    TOption,
+    TStruct,
+    TTable,
+    TUnit,
+    Type,
+    TypeExpr,
+    show,
+)
+
+MAX_VALUE_BYTES = 16 * 1024 * 1024  # one value's static size: frames and scratch stay sane
 
 
 # The declarations and written types are typed by `DeclTyping` (analysis/decl_typing.py), the
@@ -55,10 +78,38 @@ class CheckTypes(DeclTyping, Transform):
         self.ranges = pmap()
         self.fn = None
         out = self.visit(tree)
+        if not self.diags:
+            self.check_value_sizes(out)
         if self.diags:
             raise CompileError(self.diags)
         self.provide(StructTable(pmap(self.structs)))
         return out  # type: ignore[no-any-return]
+
+    def check_value_sizes(self, tree: Node) -> None:
+        """Report each type of value bigger than `MAX_VALUE_BYTES`, once, where it first
+        appears: every bound is in range, but nested arrays multiply (`[[int; 65536]; 65536]`
+        is 32 GiB), and every value needs a slot of its static size."""
+
+        def fields(name: str) -> tuple[Type, ...]:
+            return tuple(t for _, t in self.structs[name])
+
+        seen: set[Type] = set()
+        for n in walk(tree):
+            if isinstance(n, Type) and not isinstance(n, TTable):  # a table's value: checked
+                continue
+            for _, t in iter_children(n):
+                if not isinstance(t, TArray | TStruct | TBytes | TOption) or t in seen:
+                    continue
+                seen.add(t)
+                size = size_of(t, fields)
+                if size > MAX_VALUE_BYTES:
+                    seen.update(find_all(t, (Type,)))  # its parts are reported with it
+                    self.error(
+                        n,
+                        f"a value of type {show(t)} takes {size} bytes; "
+                        f"a value takes at most {MAX_VALUE_BYTES} bytes",
+                        "keep large data in a table, or split it into smaller values",
+                    )
 
     def const_value(self, name: str) -> Any:
         if name in self.values:
