@@ -147,11 +147,8 @@ struct wyki_bytes_848 {
 struct scratch_fn_header {
 	struct wyki_bytes_2 v_t__3;
 	struct wyki_bytes_2 v_t__4;
-	struct wyki_bytes_4 v_t__5;
 	struct wyki_bytes_2 v_t__6;
-	struct wyki_bytes_6 v_t__7;
 	struct wyki_bytes_2 v_t__8;
-	struct wyki_bytes_8 v_t__9;
 	struct wyki_bytes_2 v_t__10;
 	struct wyki_bytes_10 v_t__11;
 	struct wyki_bytes_2 v_t__12;
@@ -161,11 +158,7 @@ struct scratch_fn_rr {
 	struct wyki_bytes_64 v_rdata;
 	struct wyki_bytes_2 v_t__16;
 	struct wyki_bytes_2 v_t__17;
-	struct wyki_bytes_4 v_t__18;
-	struct wyki_bytes_6 v_t__19;
-	struct wyki_bytes_10 v_t__20;
 	struct wyki_bytes_2 v_t__22;
-	struct wyki_bytes_12 v_t__23;
 	struct wyki_bytes_76 v_t__24;
 };
 
@@ -176,10 +169,7 @@ struct scratch_fn_ns_rdata {
 
 struct scratch_fn_soa_rdata {
 	struct wyki_bytes_2 v_t__27;
-	struct wyki_bytes_6 v_t__28;
-	struct wyki_bytes_17 v_t__29;
 	struct wyki_bytes_2 v_t__30;
-	struct wyki_bytes_19 v_t__31;
 	struct wyki_bytes_39 v_t__32;
 };
 
@@ -231,20 +221,15 @@ struct scratch_fn_respond {
 	struct wyki_bytes_64 v_t__117;
 	struct wyki_bytes_80 v_soa;
 	struct wyki_bytes_12 v_t__121;
-	struct wyki_bytes_512 v_t__122;
 	struct wyki_bytes_592 v_t__123;
 	struct s_Section v_found;
 	struct wyki_bytes_12 v_t__127;
-	struct wyki_bytes_512 v_t__128;
 	struct wyki_bytes_592 v_t__129;
 	struct wyki_bytes_12 v_t__133;
-	struct wyki_bytes_512 v_t__134;
 	struct wyki_bytes_256 v_t__135;
-	struct wyki_bytes_768 v_t__136;
 	struct wyki_bytes_80 v_t__137;
 	struct wyki_bytes_848 v_t__138;
 	struct wyki_bytes_12 v_t__141;
-	struct wyki_bytes_512 v_t__142;
 	struct wyki_bytes_256 v_t__143;
 	struct wyki_bytes_768 v_t__144;
 };
@@ -351,7 +336,7 @@ static int fn_header(struct scratch *w, int64_t v_id, int64_t v_flags, int64_t v
 #line 98 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 98 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__3.data, s->v_t__3.len, s->v_t__4.data, s->v_t__4.len, s->v_t__5.data, 4u, &s->v_t__5.len);
+	st = wyki_concat(s->v_t__3.data, s->v_t__3.len, s->v_t__4.data, s->v_t__4.len, s->v_t__11.data, 4u, &s->v_t__11.len);
 #line 98 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 98 "examples/dns.wyki"
@@ -359,7 +344,7 @@ static int fn_header(struct scratch *w, int64_t v_id, int64_t v_flags, int64_t v
 #line 98 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 98 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__5.data, s->v_t__5.len, s->v_t__6.data, s->v_t__6.len, s->v_t__7.data, 6u, &s->v_t__7.len);
+	st = wyki_concat(s->v_t__11.data, s->v_t__11.len, s->v_t__6.data, s->v_t__6.len, s->v_t__11.data, 6u, &s->v_t__11.len);
 #line 98 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 98 "examples/dns.wyki"
@@ -367,7 +352,7 @@ static int fn_header(struct scratch *w, int64_t v_id, int64_t v_flags, int64_t v
 #line 98 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 98 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__7.data, s->v_t__7.len, s->v_t__8.data, s->v_t__8.len, s->v_t__9.data, 8u, &s->v_t__9.len);
+	st = wyki_concat(s->v_t__11.data, s->v_t__11.len, s->v_t__8.data, s->v_t__8.len, s->v_t__11.data, 8u, &s->v_t__11.len);
 #line 98 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 98 "examples/dns.wyki"
@@ -375,7 +360,7 @@ static int fn_header(struct scratch *w, int64_t v_id, int64_t v_flags, int64_t v
 #line 98 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 98 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__9.data, s->v_t__9.len, s->v_t__10.data, s->v_t__10.len, s->v_t__11.data, 10u, &s->v_t__11.len);
+	st = wyki_concat(s->v_t__11.data, s->v_t__11.len, s->v_t__10.data, s->v_t__10.len, s->v_t__11.data, 10u, &s->v_t__11.len);
 #line 98 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 98 "examples/dns.wyki"
@@ -388,7 +373,7 @@ static int fn_header(struct scratch *w, int64_t v_id, int64_t v_flags, int64_t v
 	if (st != 0) return st;
 #line 98 "examples/dns.wyki"
 	return 0;
-#line 392 "dns.c"
+#line 377 "dns.c"
 }
 
 static int fn_ptr(int64_t v_off, struct wyki_bytes_2 *out)
@@ -405,7 +390,7 @@ static int fn_ptr(int64_t v_off, struct wyki_bytes_2 *out)
 	if (st != 0) return st;
 #line 103 "examples/dns.wyki"
 	return 0;
-#line 409 "dns.c"
+#line 394 "dns.c"
 }
 
 static int fn_rr(struct scratch *w, int64_t v_owner, int64_t v_rtype, const uint8_t *v_rdata_data, uint32_t v_rdata_len, struct wyki_bytes_80 *out)
@@ -427,15 +412,15 @@ static int fn_rr(struct scratch *w, int64_t v_owner, int64_t v_rtype, const uint
 #line 108 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 108 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__16.data, s->v_t__16.len, s->v_t__17.data, s->v_t__17.len, s->v_t__18.data, 4u, &s->v_t__18.len);
+	st = wyki_concat(s->v_t__16.data, s->v_t__16.len, s->v_t__17.data, s->v_t__17.len, s->v_t__24.data, 4u, &s->v_t__24.len);
 #line 108 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 108 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__18.data, s->v_t__18.len, lit_0.data, lit_0.len, s->v_t__19.data, 6u, &s->v_t__19.len);
+	st = wyki_concat(s->v_t__24.data, s->v_t__24.len, lit_0.data, lit_0.len, s->v_t__24.data, 6u, &s->v_t__24.len);
 #line 108 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 108 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__19.data, s->v_t__19.len, lit_1.data, lit_1.len, s->v_t__20.data, 10u, &s->v_t__20.len);
+	st = wyki_concat(s->v_t__24.data, s->v_t__24.len, lit_1.data, lit_1.len, s->v_t__24.data, 10u, &s->v_t__24.len);
 #line 108 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 108 "examples/dns.wyki"
@@ -445,18 +430,18 @@ static int fn_rr(struct scratch *w, int64_t v_owner, int64_t v_rtype, const uint
 #line 108 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 108 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__20.data, s->v_t__20.len, s->v_t__22.data, s->v_t__22.len, s->v_t__23.data, 12u, &s->v_t__23.len);
+	st = wyki_concat(s->v_t__24.data, s->v_t__24.len, s->v_t__22.data, s->v_t__22.len, s->v_t__24.data, 12u, &s->v_t__24.len);
 #line 108 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 108 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__23.data, s->v_t__23.len, s->v_rdata.data, s->v_rdata.len, s->v_t__24.data, 76u, &s->v_t__24.len);
+	st = wyki_concat(s->v_t__24.data, s->v_t__24.len, s->v_rdata.data, s->v_rdata.len, s->v_t__24.data, 76u, &s->v_t__24.len);
 #line 108 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 108 "examples/dns.wyki"
 	wyki_bytes_set(out->data, &out->len, s->v_t__24.data, s->v_t__24.len);
 #line 108 "examples/dns.wyki"
 	return 0;
-#line 460 "dns.c"
+#line 445 "dns.c"
 }
 
 static int fn_ns_rdata(struct scratch *w, int64_t v_apex, struct wyki_bytes_64 *out)
@@ -478,7 +463,7 @@ static int fn_ns_rdata(struct scratch *w, int64_t v_apex, struct wyki_bytes_64 *
 	wyki_bytes_set(out->data, &out->len, s->v_t__26.data, s->v_t__26.len);
 #line 113 "examples/dns.wyki"
 	return 0;
-#line 482 "dns.c"
+#line 467 "dns.c"
 }
 
 static int fn_soa_rdata(struct scratch *w, int64_t v_apex, struct wyki_bytes_64 *out)
@@ -493,11 +478,11 @@ static int fn_soa_rdata(struct scratch *w, int64_t v_apex, struct wyki_bytes_64 
 #line 117 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 117 "examples/dns.wyki"
-	st = wyki_concat(lit_2.data, lit_2.len, s->v_t__27.data, s->v_t__27.len, s->v_t__28.data, 6u, &s->v_t__28.len);
+	st = wyki_concat(lit_2.data, lit_2.len, s->v_t__27.data, s->v_t__27.len, s->v_t__32.data, 6u, &s->v_t__32.len);
 #line 117 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 117 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__28.data, s->v_t__28.len, lit_3.data, lit_3.len, s->v_t__29.data, 17u, &s->v_t__29.len);
+	st = wyki_concat(s->v_t__32.data, s->v_t__32.len, lit_3.data, lit_3.len, s->v_t__32.data, 17u, &s->v_t__32.len);
 #line 117 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 117 "examples/dns.wyki"
@@ -505,18 +490,18 @@ static int fn_soa_rdata(struct scratch *w, int64_t v_apex, struct wyki_bytes_64 
 #line 117 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 117 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__29.data, s->v_t__29.len, s->v_t__30.data, s->v_t__30.len, s->v_t__31.data, 19u, &s->v_t__31.len);
+	st = wyki_concat(s->v_t__32.data, s->v_t__32.len, s->v_t__30.data, s->v_t__30.len, s->v_t__32.data, 19u, &s->v_t__32.len);
 #line 117 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 117 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__31.data, s->v_t__31.len, lit_4.data, lit_4.len, s->v_t__32.data, 39u, &s->v_t__32.len);
+	st = wyki_concat(s->v_t__32.data, s->v_t__32.len, lit_4.data, lit_4.len, s->v_t__32.data, 39u, &s->v_t__32.len);
 #line 117 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 117 "examples/dns.wyki"
 	wyki_bytes_set(out->data, &out->len, s->v_t__32.data, s->v_t__32.len);
 #line 117 "examples/dns.wyki"
 	return 0;
-#line 520 "dns.c"
+#line 505 "dns.c"
 }
 
 static int fn_name_end(struct scratch *w, const uint8_t *v_q_data, uint32_t v_q_len, struct wyki_opt_i64 *out)
@@ -552,7 +537,7 @@ static int fn_name_end(struct scratch *w, const uint8_t *v_q_data, uint32_t v_q_
 	v_end__1 = 128;
 #line 125 "examples/dns.wyki"
 	v_turn__155 = 0;
-#line 556 "dns.c"
+#line 541 "dns.c"
 	goto l_b__153;
 l_b__153:
 #line 125 "examples/dns.wyki"
@@ -644,14 +629,14 @@ l_b__169:
 	st = wyki_add(v_i, 1, &v_i);
 #line 125 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 648 "dns.c"
+#line 633 "dns.c"
 	goto l_b__153;
 l_b__158:
 #line 135 "examples/dns.wyki"
 	out->some = false;
 #line 135 "examples/dns.wyki"
 	return 0;
-#line 655 "dns.c"
+#line 640 "dns.c"
 }
 
 static int fn_in_zone(struct scratch *w, const uint8_t *v_name_data, uint32_t v_name_len, bool *out)
@@ -683,7 +668,7 @@ static int fn_in_zone(struct scratch *w, const uint8_t *v_name_data, uint32_t v_
 	v_end__2 = 128;
 #line 141 "examples/dns.wyki"
 	v_turn__173 = 0;
-#line 687 "dns.c"
+#line 672 "dns.c"
 	goto l_b__171;
 l_b__171:
 #line 141 "examples/dns.wyki"
@@ -753,14 +738,14 @@ l_b__183:
 	st = wyki_add(v_i, 1, &v_i);
 #line 141 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 757 "dns.c"
+#line 742 "dns.c"
 	goto l_b__171;
 l_b__176:
 #line 146 "examples/dns.wyki"
 	*out = false;
 #line 146 "examples/dns.wyki"
 	return 0;
-#line 764 "dns.c"
+#line 749 "dns.c"
 }
 
 static int fn_owner_of(struct scratch *w, const uint8_t *v_name_data, uint32_t v_name_len, int64_t *out)
@@ -815,7 +800,7 @@ l_b__190:
 	*out = 0;
 #line 153 "examples/dns.wyki"
 	return 0;
-#line 819 "dns.c"
+#line 804 "dns.c"
 }
 
 static int fn_wanted(int64_t v_qtype, int64_t v_rtype, bool *out)
@@ -834,14 +819,14 @@ static int fn_wanted(int64_t v_qtype, int64_t v_rtype, bool *out)
 l_b__193:
 #line 157 "examples/dns.wyki"
 	v_t__57 = v_qtype == 255;
-#line 838 "dns.c"
+#line 823 "dns.c"
 	goto l_b__194;
 l_b__194:
 #line 157 "examples/dns.wyki"
 	*out = v_t__57;
 #line 157 "examples/dns.wyki"
 	return 0;
-#line 845 "dns.c"
+#line 830 "dns.c"
 }
 
 static int fn_answers(struct scratch *w, int64_t v_owner, int64_t v_qtype, int64_t v_apex, struct s_Section *out)
@@ -892,7 +877,7 @@ l_b__198:
 	st = wyki_add(v_count, 1, &v_count);
 #line 165 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 896 "dns.c"
+#line 881 "dns.c"
 	goto l_b__199;
 l_b__199:
 #line 166 "examples/dns.wyki"
@@ -922,7 +907,7 @@ l_b__200:
 	st = wyki_add(v_count, 1, &v_count);
 #line 166 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 926 "dns.c"
+#line 911 "dns.c"
 	goto l_b__201;
 l_b__201:
 #line 167 "examples/dns.wyki"
@@ -952,7 +937,7 @@ l_b__202:
 	st = wyki_add(v_count, 1, &v_count);
 #line 167 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 956 "dns.c"
+#line 941 "dns.c"
 	goto l_b__203;
 l_b__203:
 #line 168 "examples/dns.wyki"
@@ -978,7 +963,7 @@ l_b__204:
 	st = wyki_add(v_count, 1, &v_count);
 #line 168 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 982 "dns.c"
+#line 967 "dns.c"
 	goto l_b__205;
 l_b__205:
 #line 169 "examples/dns.wyki"
@@ -1004,7 +989,7 @@ l_b__206:
 	st = wyki_add(v_count, 1, &v_count);
 #line 169 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 1008 "dns.c"
+#line 993 "dns.c"
 	goto l_b__208;
 l_b__197:
 #line 170 "examples/dns.wyki"
@@ -1035,7 +1020,7 @@ l_b__211:
 	st = wyki_add(v_count, 1, &v_count);
 #line 171 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 1039 "dns.c"
+#line 1024 "dns.c"
 	goto l_b__208;
 l_b__210:
 #line 172 "examples/dns.wyki"
@@ -1066,7 +1051,7 @@ l_b__216:
 	st = wyki_add(v_count, 1, &v_count);
 #line 173 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 1070 "dns.c"
+#line 1055 "dns.c"
 	goto l_b__208;
 l_b__208:
 #line 175 "examples/dns.wyki"
@@ -1075,7 +1060,7 @@ l_b__208:
 	wyki_bytes_set(out->data.data, &out->data.len, s->v_data.data, s->v_data.len);
 #line 175 "examples/dns.wyki"
 	return 0;
-#line 1079 "dns.c"
+#line 1064 "dns.c"
 }
 
 static int fn_respond(struct scratch *w, const uint8_t *v_q_data, uint32_t v_q_len, struct wyki_bytes_1024 *out)
@@ -1289,7 +1274,7 @@ l_b__232:
 l_b__233:
 #line 195 "examples/dns.wyki"
 	v_t__111 = v_qclass != 255;
-#line 1293 "dns.c"
+#line 1278 "dns.c"
 	goto l_b__234;
 l_b__234:
 #line 195 "examples/dns.wyki"
@@ -1303,7 +1288,7 @@ l_b__236:
 	if (st != 0) return st;
 #line 195 "examples/dns.wyki"
 	v_t__112 = !v_t__113;
-#line 1307 "dns.c"
+#line 1292 "dns.c"
 	goto l_b__237;
 l_b__237:
 #line 195 "examples/dns.wyki"
@@ -1351,11 +1336,11 @@ l_b__240:
 #line 204 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 204 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__121.data, s->v_t__121.len, s->v_question.data, s->v_question.len, s->v_t__122.data, 512u, &s->v_t__122.len);
+	st = wyki_concat(s->v_t__121.data, s->v_t__121.len, s->v_question.data, s->v_question.len, s->v_t__123.data, 512u, &s->v_t__123.len);
 #line 204 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 204 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__122.data, s->v_t__122.len, s->v_soa.data, s->v_soa.len, s->v_t__123.data, 592u, &s->v_t__123.len);
+	st = wyki_concat(s->v_t__123.data, s->v_t__123.len, s->v_soa.data, s->v_soa.len, s->v_t__123.data, 592u, &s->v_t__123.len);
 #line 204 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 204 "examples/dns.wyki"
@@ -1379,11 +1364,11 @@ l_b__242:
 #line 208 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 208 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__127.data, s->v_t__127.len, s->v_question.data, s->v_question.len, s->v_t__128.data, 512u, &s->v_t__128.len);
+	st = wyki_concat(s->v_t__127.data, s->v_t__127.len, s->v_question.data, s->v_question.len, s->v_t__129.data, 512u, &s->v_t__129.len);
 #line 208 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 208 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__128.data, s->v_t__128.len, s->v_soa.data, s->v_soa.len, s->v_t__129.data, 592u, &s->v_t__129.len);
+	st = wyki_concat(s->v_t__129.data, s->v_t__129.len, s->v_soa.data, s->v_soa.len, s->v_t__129.data, 592u, &s->v_t__129.len);
 #line 208 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 208 "examples/dns.wyki"
@@ -1409,20 +1394,20 @@ l_b__244:
 #line 214 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 214 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__133.data, s->v_t__133.len, s->v_question.data, s->v_question.len, s->v_t__134.data, 512u, &s->v_t__134.len);
+	st = wyki_concat(s->v_t__133.data, s->v_t__133.len, s->v_question.data, s->v_question.len, s->v_t__138.data, 512u, &s->v_t__138.len);
 #line 214 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 214 "examples/dns.wyki"
 	wyki_bytes_set(s->v_t__135.data, &s->v_t__135.len, s->v_found.data.data, s->v_found.data.len);
 #line 214 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__134.data, s->v_t__134.len, s->v_t__135.data, s->v_t__135.len, s->v_t__136.data, 768u, &s->v_t__136.len);
+	st = wyki_concat(s->v_t__138.data, s->v_t__138.len, s->v_t__135.data, s->v_t__135.len, s->v_t__138.data, 768u, &s->v_t__138.len);
 #line 214 "examples/dns.wyki"
 	if (st != 0) return st;
 	st = fn_rr(w, v_ns1_name, 1, lit_13.data, lit_13.len, &s->v_t__137);
 #line 215 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 214 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__136.data, s->v_t__136.len, s->v_t__137.data, s->v_t__137.len, s->v_t__138.data, 848u, &s->v_t__138.len);
+	st = wyki_concat(s->v_t__138.data, s->v_t__138.len, s->v_t__137.data, s->v_t__137.len, s->v_t__138.data, 848u, &s->v_t__138.len);
 #line 214 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 214 "examples/dns.wyki"
@@ -1439,20 +1424,20 @@ l_b__245:
 #line 217 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 217 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__141.data, s->v_t__141.len, s->v_question.data, s->v_question.len, s->v_t__142.data, 512u, &s->v_t__142.len);
+	st = wyki_concat(s->v_t__141.data, s->v_t__141.len, s->v_question.data, s->v_question.len, s->v_t__144.data, 512u, &s->v_t__144.len);
 #line 217 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 217 "examples/dns.wyki"
 	wyki_bytes_set(s->v_t__143.data, &s->v_t__143.len, s->v_found.data.data, s->v_found.data.len);
 #line 217 "examples/dns.wyki"
-	st = wyki_concat(s->v_t__142.data, s->v_t__142.len, s->v_t__143.data, s->v_t__143.len, s->v_t__144.data, 768u, &s->v_t__144.len);
+	st = wyki_concat(s->v_t__144.data, s->v_t__144.len, s->v_t__143.data, s->v_t__143.len, s->v_t__144.data, 768u, &s->v_t__144.len);
 #line 217 "examples/dns.wyki"
 	if (st != 0) return st;
 #line 217 "examples/dns.wyki"
 	wyki_bytes_set(out->data, &out->len, s->v_t__144.data, s->v_t__144.len);
 #line 217 "examples/dns.wyki"
 	return 0;
-#line 1456 "dns.c"
+#line 1441 "dns.c"
 }
 
 static int datagram(void *scratch, struct wyki_dgram *d)
@@ -1482,12 +1467,12 @@ l_b__247:
 	st = wyki_reply_bytes(d, s->v_r.data, s->v_r.len);
 #line 222 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 1486 "dns.c"
+#line 1471 "dns.c"
 	goto l_b__248;
 l_b__248:
 #line 220 "examples/dns.wyki"
 	return WYKI_DONE;
-#line 1491 "dns.c"
+#line 1476 "dns.c"
 }
 
 const struct wyki_service wyki_service = {

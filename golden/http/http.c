@@ -315,24 +315,12 @@ struct scratch_fn_pad2 {
 
 struct scratch_fn_http_date {
 	struct wyki_bytes_3 v_t__38;
-	struct wyki_bytes_5 v_t__39;
 	struct wyki_bytes_2 v_t__40;
-	struct wyki_bytes_7 v_t__41;
-	struct wyki_bytes_8 v_t__42;
 	struct wyki_bytes_3 v_t__44;
-	struct wyki_bytes_11 v_t__45;
-	struct wyki_bytes_12 v_t__46;
 	struct wyki_bytes_2 v_t__48;
-	struct wyki_bytes_14 v_t__49;
 	struct wyki_bytes_2 v_t__51;
-	struct wyki_bytes_16 v_t__52;
-	struct wyki_bytes_17 v_t__53;
 	struct wyki_bytes_2 v_t__55;
-	struct wyki_bytes_19 v_t__56;
-	struct wyki_bytes_20 v_t__57;
 	struct wyki_bytes_2 v_t__60;
-	struct wyki_bytes_22 v_t__61;
-	struct wyki_bytes_23 v_t__62;
 	struct wyki_bytes_2 v_t__64;
 	struct wyki_bytes_25 v_t__65;
 };
@@ -341,34 +329,15 @@ struct scratch_fn_head {
 	struct wyki_bytes_32 v_ctype;
 	struct wyki_bytes_10 v_connection;
 	struct wyki_bytes_20 v_t__67;
-	struct wyki_bytes_29 v_t__68;
-	struct wyki_bytes_30 v_t__69;
 	struct wyki_bytes_40 v_t__70;
-	struct wyki_bytes_70 v_t__71;
-	struct wyki_bytes_72 v_t__72;
-	struct wyki_bytes_90 v_t__73;
-	struct wyki_bytes_96 v_t__74;
 	struct wyki_bytes_29 v_t__76;
-	struct wyki_bytes_125 v_t__77;
-	struct wyki_bytes_127 v_t__78;
-	struct wyki_bytes_141 v_t__79;
-	struct wyki_bytes_173 v_t__80;
-	struct wyki_bytes_175 v_t__81;
-	struct wyki_bytes_191 v_t__82;
 	struct wyki_bytes_20 v_t__83;
-	struct wyki_bytes_211 v_t__84;
-	struct wyki_bytes_213 v_t__85;
-	struct wyki_bytes_225 v_t__86;
-	struct wyki_bytes_235 v_t__87;
-	struct wyki_bytes_237 v_t__88;
 	struct wyki_bytes_239 v_t__89;
 };
 
 struct scratch_fn_error_body {
 	struct wyki_bytes_20 v_t__90;
-	struct wyki_bytes_21 v_t__91;
 	struct wyki_bytes_40 v_t__92;
-	struct wyki_bytes_61 v_t__93;
 	struct wyki_bytes_62 v_t__94;
 };
 
@@ -1211,7 +1180,7 @@ l_b__196:
 	wyki_bytes_set(out->data, &out->len, lit_6.data, lit_6.len);
 #line 77 "examples/http.wyki"
 	return 0;
-#line 1215 "http.c"
+#line 1184 "http.c"
 }
 
 static int fn_pad2(struct scratch *w, int64_t v_n, struct wyki_bytes_2 *out)
@@ -1255,7 +1224,7 @@ static int fn_pad2(struct scratch *w, int64_t v_n, struct wyki_bytes_2 *out)
 	if (st != 0) return st;
 #line 82 "examples/http.wyki"
 	return 0;
-#line 1259 "http.c"
+#line 1228 "http.c"
 }
 
 static int fn_http_date(struct scratch *w, int64_t v_t, struct wyki_bytes_29 *out)
@@ -1418,7 +1387,7 @@ l_b__199:
 	st = wyki_sub(v_mp, 9, &v_month);
 #line 99 "examples/http.wyki"
 	if (st != 0) return st;
-#line 1422 "http.c"
+#line 1391 "http.c"
 	goto l_b__200;
 l_b__200:
 #line 100 "examples/http.wyki"
@@ -1437,7 +1406,7 @@ l_b__201:
 	st = wyki_add(v_year, 1, &v_year);
 #line 101 "examples/http.wyki"
 	if (st != 0) return st;
-#line 1441 "http.c"
+#line 1410 "http.c"
 	goto l_b__202;
 l_b__202:
 #line 103 "examples/http.wyki"
@@ -1454,7 +1423,7 @@ l_b__202:
 #line 104 "examples/http.wyki"
 	wyki_bytes_set(s->v_t__38.data, &s->v_t__38.len, k_DAY_NAMES.items[v_weekday].data, k_DAY_NAMES.items[v_weekday].len);
 #line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__38.data, s->v_t__38.len, lit_7.data, lit_7.len, s->v_t__39.data, 5u, &s->v_t__39.len);
+	st = wyki_concat(s->v_t__38.data, s->v_t__38.len, lit_7.data, lit_7.len, s->v_t__65.data, 5u, &s->v_t__65.len);
 #line 104 "examples/http.wyki"
 	if (st != 0) return st;
 #line 104 "examples/http.wyki"
@@ -1462,11 +1431,11 @@ l_b__202:
 #line 104 "examples/http.wyki"
 	if (st != 0) return st;
 #line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__39.data, s->v_t__39.len, s->v_t__40.data, s->v_t__40.len, s->v_t__41.data, 7u, &s->v_t__41.len);
+	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, s->v_t__40.data, s->v_t__40.len, s->v_t__65.data, 7u, &s->v_t__65.len);
 #line 104 "examples/http.wyki"
 	if (st != 0) return st;
 #line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__41.data, s->v_t__41.len, lit_8.data, lit_8.len, s->v_t__42.data, 8u, &s->v_t__42.len);
+	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, lit_8.data, lit_8.len, s->v_t__65.data, 8u, &s->v_t__65.len);
 #line 104 "examples/http.wyki"
 	if (st != 0) return st;
 #line 104 "examples/http.wyki"
@@ -1480,11 +1449,11 @@ l_b__202:
 #line 104 "examples/http.wyki"
 	wyki_bytes_set(s->v_t__44.data, &s->v_t__44.len, k_MONTH_NAMES.items[v_t__43].data, k_MONTH_NAMES.items[v_t__43].len);
 #line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__42.data, s->v_t__42.len, s->v_t__44.data, s->v_t__44.len, s->v_t__45.data, 11u, &s->v_t__45.len);
+	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, s->v_t__44.data, s->v_t__44.len, s->v_t__65.data, 11u, &s->v_t__65.len);
 #line 104 "examples/http.wyki"
 	if (st != 0) return st;
 #line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__45.data, s->v_t__45.len, lit_8.data, lit_8.len, s->v_t__46.data, 12u, &s->v_t__46.len);
+	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, lit_8.data, lit_8.len, s->v_t__65.data, 12u, &s->v_t__65.len);
 #line 104 "examples/http.wyki"
 	if (st != 0) return st;
 	st = wyki_div(v_year, 100, &v_t__47);
@@ -1495,7 +1464,7 @@ l_b__202:
 #line 105 "examples/http.wyki"
 	if (st != 0) return st;
 #line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__46.data, s->v_t__46.len, s->v_t__48.data, s->v_t__48.len, s->v_t__49.data, 14u, &s->v_t__49.len);
+	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, s->v_t__48.data, s->v_t__48.len, s->v_t__65.data, 14u, &s->v_t__65.len);
 #line 104 "examples/http.wyki"
 	if (st != 0) return st;
 	st = wyki_mod(v_year, 100, &v_t__50);
@@ -1506,11 +1475,11 @@ l_b__202:
 #line 105 "examples/http.wyki"
 	if (st != 0) return st;
 #line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__49.data, s->v_t__49.len, s->v_t__51.data, s->v_t__51.len, s->v_t__52.data, 16u, &s->v_t__52.len);
+	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, s->v_t__51.data, s->v_t__51.len, s->v_t__65.data, 16u, &s->v_t__65.len);
 #line 104 "examples/http.wyki"
 	if (st != 0) return st;
 #line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__52.data, s->v_t__52.len, lit_8.data, lit_8.len, s->v_t__53.data, 17u, &s->v_t__53.len);
+	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, lit_8.data, lit_8.len, s->v_t__65.data, 17u, &s->v_t__65.len);
 #line 104 "examples/http.wyki"
 	if (st != 0) return st;
 #line 106 "examples/http.wyki"
@@ -1522,11 +1491,11 @@ l_b__202:
 #line 106 "examples/http.wyki"
 	if (st != 0) return st;
 #line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__53.data, s->v_t__53.len, s->v_t__55.data, s->v_t__55.len, s->v_t__56.data, 19u, &s->v_t__56.len);
+	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, s->v_t__55.data, s->v_t__55.len, s->v_t__65.data, 19u, &s->v_t__65.len);
 #line 104 "examples/http.wyki"
 	if (st != 0) return st;
 #line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__56.data, s->v_t__56.len, lit_9.data, lit_9.len, s->v_t__57.data, 20u, &s->v_t__57.len);
+	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, lit_9.data, lit_9.len, s->v_t__65.data, 20u, &s->v_t__65.len);
 #line 104 "examples/http.wyki"
 	if (st != 0) return st;
 #line 106 "examples/http.wyki"
@@ -1542,11 +1511,11 @@ l_b__202:
 #line 106 "examples/http.wyki"
 	if (st != 0) return st;
 #line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__57.data, s->v_t__57.len, s->v_t__60.data, s->v_t__60.len, s->v_t__61.data, 22u, &s->v_t__61.len);
+	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, s->v_t__60.data, s->v_t__60.len, s->v_t__65.data, 22u, &s->v_t__65.len);
 #line 104 "examples/http.wyki"
 	if (st != 0) return st;
 #line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__61.data, s->v_t__61.len, lit_9.data, lit_9.len, s->v_t__62.data, 23u, &s->v_t__62.len);
+	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, lit_9.data, lit_9.len, s->v_t__65.data, 23u, &s->v_t__65.len);
 #line 104 "examples/http.wyki"
 	if (st != 0) return st;
 #line 106 "examples/http.wyki"
@@ -1558,7 +1527,7 @@ l_b__202:
 #line 106 "examples/http.wyki"
 	if (st != 0) return st;
 #line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__62.data, s->v_t__62.len, s->v_t__64.data, s->v_t__64.len, s->v_t__65.data, 25u, &s->v_t__65.len);
+	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, s->v_t__64.data, s->v_t__64.len, s->v_t__65.data, 25u, &s->v_t__65.len);
 #line 104 "examples/http.wyki"
 	if (st != 0) return st;
 #line 104 "examples/http.wyki"
@@ -1567,7 +1536,7 @@ l_b__202:
 	if (st != 0) return st;
 #line 104 "examples/http.wyki"
 	return 0;
-#line 1571 "http.c"
+#line 1540 "http.c"
 }
 
 static int fn_head(struct scratch *w, int64_t v_status, const uint8_t *v_ctype_data, uint32_t v_ctype_len, int64_t v_length, bool v_keep, struct wyki_bytes_320 *out)
@@ -1586,7 +1555,7 @@ static int fn_head(struct scratch *w, int64_t v_status, const uint8_t *v_ctype_d
 l_b__204:
 #line 112 "examples/http.wyki"
 	wyki_bytes_set(s->v_connection.data, &s->v_connection.len, lit_12.data, lit_12.len);
-#line 1590 "http.c"
+#line 1559 "http.c"
 	goto l_b__205;
 l_b__205:
 #line 113 "examples/http.wyki"
@@ -1594,11 +1563,11 @@ l_b__205:
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(lit_13.data, lit_13.len, s->v_t__67.data, s->v_t__67.len, s->v_t__68.data, 29u, &s->v_t__68.len);
+	st = wyki_concat(lit_13.data, lit_13.len, s->v_t__67.data, s->v_t__67.len, s->v_t__89.data, 29u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__68.data, s->v_t__68.len, lit_8.data, lit_8.len, s->v_t__69.data, 30u, &s->v_t__69.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_8.data, lit_8.len, s->v_t__89.data, 30u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
@@ -1606,19 +1575,19 @@ l_b__205:
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__69.data, s->v_t__69.len, s->v_t__70.data, s->v_t__70.len, s->v_t__71.data, 70u, &s->v_t__71.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, s->v_t__70.data, s->v_t__70.len, s->v_t__89.data, 70u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__71.data, s->v_t__71.len, lit_14.data, lit_14.len, s->v_t__72.data, 72u, &s->v_t__72.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_14.data, lit_14.len, s->v_t__89.data, 72u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__72.data, s->v_t__72.len, lit_15.data, lit_15.len, s->v_t__73.data, 90u, &s->v_t__73.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_15.data, lit_15.len, s->v_t__89.data, 90u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__73.data, s->v_t__73.len, lit_16.data, lit_16.len, s->v_t__74.data, 96u, &s->v_t__74.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_16.data, lit_16.len, s->v_t__89.data, 96u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 115 "examples/http.wyki"
@@ -1628,27 +1597,27 @@ l_b__205:
 #line 115 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__74.data, s->v_t__74.len, s->v_t__76.data, s->v_t__76.len, s->v_t__77.data, 125u, &s->v_t__77.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, s->v_t__76.data, s->v_t__76.len, s->v_t__89.data, 125u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__77.data, s->v_t__77.len, lit_14.data, lit_14.len, s->v_t__78.data, 127u, &s->v_t__78.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_14.data, lit_14.len, s->v_t__89.data, 127u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__78.data, s->v_t__78.len, lit_17.data, lit_17.len, s->v_t__79.data, 141u, &s->v_t__79.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_17.data, lit_17.len, s->v_t__89.data, 141u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__79.data, s->v_t__79.len, s->v_ctype.data, s->v_ctype.len, s->v_t__80.data, 173u, &s->v_t__80.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, s->v_ctype.data, s->v_ctype.len, s->v_t__89.data, 173u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__80.data, s->v_t__80.len, lit_14.data, lit_14.len, s->v_t__81.data, 175u, &s->v_t__81.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_14.data, lit_14.len, s->v_t__89.data, 175u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__81.data, s->v_t__81.len, lit_18.data, lit_18.len, s->v_t__82.data, 191u, &s->v_t__82.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_18.data, lit_18.len, s->v_t__89.data, 191u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 117 "examples/http.wyki"
@@ -1656,34 +1625,34 @@ l_b__205:
 #line 117 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__82.data, s->v_t__82.len, s->v_t__83.data, s->v_t__83.len, s->v_t__84.data, 211u, &s->v_t__84.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, s->v_t__83.data, s->v_t__83.len, s->v_t__89.data, 211u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__84.data, s->v_t__84.len, lit_14.data, lit_14.len, s->v_t__85.data, 213u, &s->v_t__85.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_14.data, lit_14.len, s->v_t__89.data, 213u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__85.data, s->v_t__85.len, lit_19.data, lit_19.len, s->v_t__86.data, 225u, &s->v_t__86.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_19.data, lit_19.len, s->v_t__89.data, 225u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__86.data, s->v_t__86.len, s->v_connection.data, s->v_connection.len, s->v_t__87.data, 235u, &s->v_t__87.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, s->v_connection.data, s->v_connection.len, s->v_t__89.data, 235u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__87.data, s->v_t__87.len, lit_14.data, lit_14.len, s->v_t__88.data, 237u, &s->v_t__88.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_14.data, lit_14.len, s->v_t__89.data, 237u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__88.data, s->v_t__88.len, lit_14.data, lit_14.len, s->v_t__89.data, 239u, &s->v_t__89.len);
+	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_14.data, lit_14.len, s->v_t__89.data, 239u, &s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	if (st != 0) return st;
 #line 113 "examples/http.wyki"
 	wyki_bytes_set(out->data, &out->len, s->v_t__89.data, s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	return 0;
-#line 1687 "http.c"
+#line 1656 "http.c"
 }
 
 static int fn_error_body(struct scratch *w, int64_t v_status, struct wyki_bytes_64 *out)
@@ -1698,7 +1667,7 @@ static int fn_error_body(struct scratch *w, int64_t v_status, struct wyki_bytes_
 #line 123 "examples/http.wyki"
 	if (st != 0) return st;
 #line 123 "examples/http.wyki"
-	st = wyki_concat(s->v_t__90.data, s->v_t__90.len, lit_8.data, lit_8.len, s->v_t__91.data, 21u, &s->v_t__91.len);
+	st = wyki_concat(s->v_t__90.data, s->v_t__90.len, lit_8.data, lit_8.len, s->v_t__94.data, 21u, &s->v_t__94.len);
 #line 123 "examples/http.wyki"
 	if (st != 0) return st;
 #line 123 "examples/http.wyki"
@@ -1706,18 +1675,18 @@ static int fn_error_body(struct scratch *w, int64_t v_status, struct wyki_bytes_
 #line 123 "examples/http.wyki"
 	if (st != 0) return st;
 #line 123 "examples/http.wyki"
-	st = wyki_concat(s->v_t__91.data, s->v_t__91.len, s->v_t__92.data, s->v_t__92.len, s->v_t__93.data, 61u, &s->v_t__93.len);
+	st = wyki_concat(s->v_t__94.data, s->v_t__94.len, s->v_t__92.data, s->v_t__92.len, s->v_t__94.data, 61u, &s->v_t__94.len);
 #line 123 "examples/http.wyki"
 	if (st != 0) return st;
 #line 123 "examples/http.wyki"
-	st = wyki_concat(s->v_t__93.data, s->v_t__93.len, lit_20.data, lit_20.len, s->v_t__94.data, 62u, &s->v_t__94.len);
+	st = wyki_concat(s->v_t__94.data, s->v_t__94.len, lit_20.data, lit_20.len, s->v_t__94.data, 62u, &s->v_t__94.len);
 #line 123 "examples/http.wyki"
 	if (st != 0) return st;
 #line 123 "examples/http.wyki"
 	wyki_bytes_set(out->data, &out->len, s->v_t__94.data, s->v_t__94.len);
 #line 123 "examples/http.wyki"
 	return 0;
-#line 1721 "http.c"
+#line 1690 "http.c"
 }
 
 static int fn_fatal(struct scratch *w, int64_t v_status, struct wyki_bytes_384 *out)
@@ -1743,7 +1712,7 @@ static int fn_fatal(struct scratch *w, int64_t v_status, struct wyki_bytes_384 *
 	if (st != 0) return st;
 #line 129 "examples/http.wyki"
 	return 0;
-#line 1747 "http.c"
+#line 1716 "http.c"
 }
 
 static int fn_ok(struct scratch *w, const uint8_t *v_ctype_data, uint32_t v_ctype_len, const uint8_t *v_body_data, uint32_t v_body_len, struct s_Response *out)
@@ -1765,7 +1734,7 @@ static int fn_ok(struct scratch *w, const uint8_t *v_ctype_data, uint32_t v_ctyp
 	wyki_bytes_set(out->body.data, &out->body.len, s->v_body.data, s->v_body.len);
 #line 133 "examples/http.wyki"
 	return 0;
-#line 1769 "http.c"
+#line 1738 "http.c"
 }
 
 static int fn_route(struct scratch *w, const uint8_t *v_path_data, uint32_t v_path_len, struct s_Response *out)
@@ -1797,7 +1766,7 @@ l_b__211:
 	st = wyki_bytes_eq(s->v_path.data, s->v_path.len, lit_23.data, lit_23.len, &v_t__100);
 #line 137 "examples/http.wyki"
 	if (st != 0) return st;
-#line 1801 "http.c"
+#line 1770 "http.c"
 	goto l_b__212;
 l_b__212:
 #line 137 "examples/http.wyki"
@@ -1892,7 +1861,7 @@ l_b__224:
 	wyki_bytes_set(out->body.data, &out->body.len, s->v_t__112.data, s->v_t__112.len);
 #line 143 "examples/http.wyki"
 	return 0;
-#line 1896 "http.c"
+#line 1865 "http.c"
 }
 
 static int fn_path_of(struct scratch *w, const uint8_t *v_target_data, uint32_t v_target_len, struct wyki_bytes_8192 *out)
@@ -1927,7 +1896,7 @@ l_b__229:
 	if (st != 0) return st;
 #line 149 "examples/http.wyki"
 	return 0;
-#line 1931 "http.c"
+#line 1900 "http.c"
 }
 
 static int fn_valid_name(struct scratch *w, const uint8_t *v_name_data, uint32_t v_name_len, bool *out)
@@ -1968,7 +1937,7 @@ l_b__232:
 	v_end__1 = (int64_t)s->v_name.len;
 #line 156 "examples/http.wyki"
 	v_turn__235 = 0;
-#line 1972 "http.c"
+#line 1941 "http.c"
 	goto l_b__233;
 l_b__233:
 #line 156 "examples/http.wyki"
@@ -2002,7 +1971,7 @@ l_b__241:
 l_b__243:
 #line 158 "examples/http.wyki"
 	v_t__118 = v_c >= 127;
-#line 2006 "http.c"
+#line 1975 "http.c"
 	goto l_b__244;
 l_b__244:
 #line 158 "examples/http.wyki"
@@ -2017,14 +1986,14 @@ l_b__234:
 	st = wyki_add(v_i, 1, &v_i);
 #line 156 "examples/http.wyki"
 	if (st != 0) return st;
-#line 2021 "http.c"
+#line 1990 "http.c"
 	goto l_b__233;
 l_b__238:
 #line 160 "examples/http.wyki"
 	*out = true;
 #line 160 "examples/http.wyki"
 	return 0;
-#line 2028 "http.c"
+#line 1997 "http.c"
 }
 
 static int fn_has_token(struct scratch *w, const uint8_t *v_list_data, uint32_t v_list_len, const uint8_t *v_token_data, uint32_t v_token_len, bool *out)
@@ -2050,7 +2019,7 @@ static int fn_has_token(struct scratch *w, const uint8_t *v_list_data, uint32_t 
 	wyki_bytes_set(s->v_rest.data, &s->v_rest.len, s->v_list.data, s->v_list.len);
 #line 168 "examples/http.wyki"
 	v_turn__250 = 0;
-#line 2054 "http.c"
+#line 2023 "http.c"
 	goto l_b__248;
 l_b__248:
 #line 168 "examples/http.wyki"
@@ -2118,7 +2087,7 @@ l_b__259:
 	st = wyki_slice(s->v_rest.data, s->v_rest.len, v_t__126, v_t__127, s->v_rest.data, 8192u, &s->v_rest.len);
 #line 171 "examples/http.wyki"
 	if (st != 0) return st;
-#line 2122 "http.c"
+#line 2091 "http.c"
 	goto l_b__248;
 }
 
@@ -2229,7 +2198,7 @@ static int step(struct frame *f, struct wyki_conn *c)
 l_b__260:
 #line 177 "examples/http.wyki"
 	wyki_set_timeout(&f->timeout_ms, 30000);
-#line 2233 "http.c"
+#line 2202 "http.c"
 	goto l_b__261;
 l_b__261:
 #line 178 "examples/http.wyki"
@@ -2274,7 +2243,7 @@ l_b__267:
 	v_t__131 = f->timed_out;
 #line 183 "examples/http.wyki"
 	v_t__130 = !v_t__131;
-#line 2278 "http.c"
+#line 2247 "http.c"
 	goto l_b__268;
 l_b__268:
 #line 183 "examples/http.wyki"
@@ -2297,7 +2266,7 @@ l_wait__350:
 #line 183 "examples/http.wyki"
 	return WYKI_NEED_OUTPUT;
 l_resume__336:
-#line 2301 "http.c"
+#line 2270 "http.c"
 	goto l_b__270;
 l_b__270:
 #line 184 "examples/http.wyki"
@@ -2367,7 +2336,7 @@ l_b__275:
 	if (st != 0) return st;
 #line 192 "examples/http.wyki"
 	v_t__139 = !v_t__139;
-#line 2371 "http.c"
+#line 2340 "http.c"
 	goto l_b__276;
 l_b__276:
 #line 192 "examples/http.wyki"
@@ -2381,7 +2350,7 @@ l_b__278:
 	if (st != 0) return st;
 #line 192 "examples/http.wyki"
 	v_t__140 = !v_t__141;
-#line 2385 "http.c"
+#line 2354 "http.c"
 	goto l_b__279;
 l_b__279:
 #line 192 "examples/http.wyki"
@@ -2423,7 +2392,7 @@ l_b__282:
 	if (st != 0) return st;
 #line 196 "examples/http.wyki"
 	v_t__144 = !v_t__144;
-#line 2427 "http.c"
+#line 2396 "http.c"
 	goto l_b__283;
 l_b__283:
 #line 196 "examples/http.wyki"
@@ -2459,7 +2428,7 @@ l_b__285:
 	f->v_end__2 = 101;
 #line 203 "examples/http.wyki"
 	f->v_turn__288 = 0;
-#line 2463 "http.c"
+#line 2432 "http.c"
 	goto l_b__286;
 l_b__286:
 #line 203 "examples/http.wyki"
@@ -2514,7 +2483,7 @@ l_b__299:
 	v_t__149 = f->timed_out;
 #line 205 "examples/http.wyki"
 	v_t__148 = !v_t__149;
-#line 2518 "http.c"
+#line 2487 "http.c"
 	goto l_b__300;
 l_b__300:
 #line 205 "examples/http.wyki"
@@ -2537,7 +2506,7 @@ l_wait__354:
 #line 205 "examples/http.wyki"
 	return WYKI_NEED_OUTPUT;
 l_resume__341:
-#line 2541 "http.c"
+#line 2510 "http.c"
 	goto l_b__302;
 l_b__302:
 #line 206 "examples/http.wyki"
@@ -2554,7 +2523,7 @@ l_b__298:
 l_b__303:
 #line 208 "examples/http.wyki"
 	f->v_complete = true;
-#line 2558 "http.c"
+#line 2527 "http.c"
 	goto l_b__291;
 l_b__304:
 #line 209 "examples/http.wyki"
@@ -2641,7 +2610,7 @@ l_b__310:
 l_b__311:
 #line 213 "examples/http.wyki"
 	f->v_has_host = true;
-#line 2645 "http.c"
+#line 2614 "http.c"
 	goto l_b__312;
 l_b__312:
 #line 214 "examples/http.wyki"
@@ -2660,7 +2629,7 @@ l_b__313:
 l_b__315:
 #line 215 "examples/http.wyki"
 	f->v_conn_close = true;
-#line 2664 "http.c"
+#line 2633 "http.c"
 	goto l_b__316;
 l_b__316:
 #line 216 "examples/http.wyki"
@@ -2672,14 +2641,14 @@ l_b__316:
 l_b__317:
 #line 216 "examples/http.wyki"
 	f->v_conn_keep_alive = true;
-#line 2676 "http.c"
+#line 2645 "http.c"
 	goto l_b__287;
 l_b__287:
 #line 203 "examples/http.wyki"
 	st = wyki_add(f->v_i, 1, &f->v_i);
 #line 203 "examples/http.wyki"
 	if (st != 0) return st;
-#line 2683 "http.c"
+#line 2652 "http.c"
 	goto l_b__286;
 l_b__291:
 #line 219 "examples/http.wyki"
@@ -2718,7 +2687,7 @@ l_b__320:
 l_b__321:
 #line 220 "examples/http.wyki"
 	v_t__169 = !f->v_has_host;
-#line 2722 "http.c"
+#line 2691 "http.c"
 	goto l_b__322;
 l_b__322:
 #line 220 "examples/http.wyki"
@@ -2762,12 +2731,12 @@ l_b__325:
 l_b__328:
 #line 223 "examples/http.wyki"
 	v_t__174 = f->v_conn_keep_alive;
-#line 2766 "http.c"
+#line 2735 "http.c"
 	goto l_b__329;
 l_b__329:
 #line 223 "examples/http.wyki"
 	v_t__172 = v_t__174;
-#line 2771 "http.c"
+#line 2740 "http.c"
 	goto l_b__326;
 l_b__326:
 #line 223 "examples/http.wyki"
@@ -2825,7 +2794,7 @@ l_wait__360:
 #line 226 "examples/http.wyki"
 	return WYKI_NEED_OUTPUT;
 l_resume__347:
-#line 2829 "http.c"
+#line 2798 "http.c"
 	goto l_b__331;
 l_b__331:
 #line 227 "examples/http.wyki"
@@ -2835,7 +2804,7 @@ l_b__331:
 l_b__332:
 #line 227 "examples/http.wyki"
 	return WYKI_DONE;
-#line 2839 "http.c"
+#line 2808 "http.c"
 }
 
 /* the descriptor's step: the runtime passes the frame as void * */

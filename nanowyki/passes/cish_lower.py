@@ -316,6 +316,20 @@ class Body:
                          (*first, self.atom(value)))  # fmt: skip
         return CCall(stem + "_bytes", (*first, *self.args(value)))
 
+    def concat_link(self, s: Stmt, buffer: str, first: bool) -> list[CStmt]:
+        """A link `t = a ++ b` of a concatenation chain built in the local `buffer`: the first
+        link writes `a ++ b` there, a next one (`a` is the previous link's `t`, already in
+        `buffer`) appends `b` in place. The capacity is `t`'s bound: the link faults exactly
+        when `t = a ++ b` would."""
+        match s:
+            case Assign(Local(_, TBytes() as t), "=", Binary("++", a, b)):
+                dest = self.var(buffer)
+                left = self.args(a) if first else [CMember(dest, "data"), CMember(dest, "len")]
+                call = CCall("wyki_concat", (*left, *self.args(b), *self.outs(dest, t)))
+                return checked(call)
+            case _:
+                raise self.fail(s, "not a link of a concatenation chain")
+
     def effect(self, e: Expr) -> list[CStmt]:
         """An expression of type unit, run for its effect."""
         match e:

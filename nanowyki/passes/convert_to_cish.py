@@ -81,6 +81,7 @@ from nanowyki.languages.socketless import (
 from nanowyki.languages.surface import (
     ArrayLit,
     Assign,
+    Binary,
     BoolLit,
     BytesLit,
     Const,
@@ -95,7 +96,7 @@ from nanowyki.languages.surface import (
 )
 from nanowyki.languages.types import TBool, TBytes, TInt, TTable, TUnit, Type
 
-from .cish_lower import Body, addr, fault, holds_bytes, i64, u32
+from .cish_lower import Body, addr, fault, holds_bytes, i64, type_of, u32
 from .cish_types import c_type, field_name, label_name, struct_defs, struct_name, var_name
 
 # The session's runtime state, kept in its frame before the machine's slots.
@@ -120,6 +121,8 @@ class _Function:
     def __init__(self, pass_: ConvertToCish, context: str, frame: frozenset[str]) -> None:
         self.locals: list[CVar] = [CVar("st", CStatus())]
         self.count = 0
+        self.uses: Counter[str] = Counter()  # occurrences of each local in the whole function
+        self.unused: set[str] = set()  # a chain's intermediate results, built in its result
         self.body = Body(lambda n: n in frame, pass_.literal, pass_.constant,
                          lambda s: pass_.structs[s], self.fresh, context, pass_.copier)
 
@@ -315,6 +318,7 @@ class ConvertToCish(Transform):
     def handler(self, name: str, params: tuple[CVar, ...], g: PooledCfg, context: str,
                 prologue: list[CStmt]) -> CFuncDef:  # fmt: skip
         fn = _Function(self, context, frozenset())
+        fn.uses = Counter(n.name for n in walk(g) if isinstance(n, Local))
         body: list[CStmt] = list(prologue)
         direct = _built_results(g, self.result) if context == "fn" else frozenset()
         for b in _entry_first(g.entry, g.blocks):
@@ -330,11 +334,13 @@ class ConvertToCish(Transform):
                 case _:
                     body += self.block(b.stmts, fn, fn.body.stmt)
                     body += _at(b.exit.span, self.exit(b.exit, fn, context, {}))
-        slots = [CVar(var_name(s.name), c_type(s.type)) for s in g.slots if s.name not in direct]
+        slots = [CVar(var_name(s.name), c_type(s.type)) for s in g.slots
+                 if s.name not in direct | fn.unused]  # fmt: skip
         return CFuncDef(name, params, CStatus(), (*slots, *fn.locals), tuple(body))
 
     def step(self, m: StateMachine) -> CFuncDef:
         fn = _Function(self, "session", frozenset(s.name for s in m.frame))
+        fn.uses = Counter(n.name for n in walk(m) if isinstance(n, Local))
         states = {m.entry: 0}
         for b in m.blocks:
             if isinstance(b.exit, Suspend):
@@ -349,21 +355,28 @@ class ConvertToCish(Transform):
             body.append(CLabel(label_name(b.label)))
             body += self.block(b.stmts, fn, lambda s: self.session_stmt(s, fn))
             body += _at(b.exit.span, self.exit(b.exit, fn, "session", states))
-        slots = [CVar(var_name(s.name), c_type(s.type)) for s in m.locals]
+        slots = [CVar(var_name(s.name), c_type(s.type)) for s in m.locals
+                 if s.name not in fn.unused]  # fmt: skip
         locals_ = (CVar("fuel", CInt64()), *slots, *fn.locals)
         return CFuncDef("step", STEP_PARAMS, CStatus(), locals_, tuple(body))
 
     def block(self, stmts: tuple[Stmt, ...], fn: _Function,
               lower: Callable[[Stmt], list[CStmt]]) -> list[CStmt]:  # fmt: skip
         """The C of a block's statements, each carrying its span; a shared update's read and
-        write (`t = n; n = t + b;`) as one atomic update."""
+        write (`t = n; n = t + b;`) as one atomic update; a chain of concatenations built in
+        the place of its result (`_concat_chains`)."""
         out: list[CStmt] = []
+        chains = _concat_chains(stmts, fn.uses)
+        fn.unused |= {_link_target(stmts[k]).name for k in chains} - {b for b, _ in chains.values()}
         i = 0
         while i < len(stmts):
             fused = fn.body.shared_update(*stmts[i : i + 2]) if i + 1 < len(stmts) else None
             if fused is not None:
                 out += _at(stmts[i + 1].span, fused)
                 i += 2
+            elif i in chains:
+                out += _at(stmts[i].span, fn.body.concat_link(stmts[i], *chains[i]))
+                i += 1
             else:
                 out += _at(stmts[i].span, lower(stmts[i]))
                 i += 1
@@ -468,6 +481,58 @@ def _built_results(g: PooledCfg, result: Type) -> frozenset[str]:
             case _:
                 pass
     return frozenset(t for t, n in built.items() if uses[t] == n)
+
+
+def _concat_chains(stmts: tuple[Stmt, ...], uses: Counter[str]) -> dict[int, tuple[str, bool]]:
+    """The links of the concatenation chains of a block, by statement index: `(buffer, first)`.
+
+    `a ++ b ++ c` is `t1 = a ++ b; t2 = t1 ++ c` (operands computed between the links). When
+    each `t_k` but the last is read once, by the next link, the chain is built in the last
+    link's target, `buffer` (a temporary or a variable): its first link writes `a ++ b` there
+    and each next link appends its right operand in place, one copy per operand instead of one
+    per prefix. Each link keeps its own target's bound as the capacity, so it faults where and
+    when `t_k = ...` would. Not when the buffer is mentioned anywhere in the chain but as the
+    last link's target (its old value could be read), or a `t_k` has a larger bound than the
+    buffer. A fault between the links leaves the buffer half built, but a fault ends the run
+    (session, datagram or timer) whose local it is."""
+    links: dict[str, int] = {}  # a temporary -> the link that assigns it, while it ends a chain
+    before: dict[int, int] = {}  # a link -> the link whose result is its left operand
+    for i, s in enumerate(stmts):
+        match s:
+            case Assign(Local(t, TBytes() as tt), "=", Binary("++", left, _) as e) if (
+                type_of(e) == tt
+            ):
+                if isinstance(left, Local) and left.name in links and uses[left.name] == 2:
+                    before[i] = links.pop(left.name)  # 2: its assignment and this read
+                links[t] = i
+            case _:
+                pass
+    chains: dict[int, tuple[str, bool]] = {}
+    for last in links.values():
+        chain = [last]
+        while chain[-1] in before:
+            chain.append(before[chain[-1]])
+        if len(chain) < 2:
+            continue
+        targets = [_link_target(stmts[k]) for k in chain]
+        buffer = targets[0]
+        span = stmts[chain[-1] : last + 1]
+        mentions = sum(
+            isinstance(n, Local) and n.name == buffer.name for s in span for n in walk(s)
+        )
+        if mentions == 1 and all(_bound(t) <= _bound(buffer) for t in targets):
+            chains |= {k: (buffer.name, k == chain[-1]) for k in chain}
+    return chains
+
+
+def _link_target(s: Stmt) -> Local:
+    assert isinstance(s, Assign) and isinstance(s.target, Local)
+    return s.target
+
+
+def _bound(t: Local) -> int:
+    assert isinstance(t.type, TBytes)
+    return t.type.bound
 
 
 def _no_fresh(t: Type) -> str:

@@ -267,7 +267,9 @@ static inline int wyki_slice(const uint8_t *b, uint32_t n, int64_t i, int64_t j,
  * sum of the static bounds, so it never faults; for `x ++= e` (dst = x's storage, a = x,
  * cap = x's bound) this is the language's run-time append check, and x is unchanged on
  * the fault.  dst may be a itself (in-place append; b may then lie inside a), otherwise
- * dst must not overlap a or b.  O(len(a) + len(b)); O(len(b)) in place.
+ * dst must not overlap a or b.  O(len(a) + len(b)); O(len(b)) in place.  A chain
+ * a ++ b ++ c is built in one place: a ++ b, then c appended in place, each link with the
+ * capacity its own result had, so each copies only its right operand.
  */
 static inline int wyki_concat(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn,
 			      uint8_t *dst, uint32_t cap, uint32_t *dst_len)

@@ -313,3 +313,62 @@ def test_a_compound_assignment_to_a_shared_variable_is_one_atomic_update(tmp_pat
     assert add.startswith("(CUnary & (CName g_count)) (CName v_t__")
     # a read then a write with a statement between them stay two atomic steps
     assert calls(funcs["fn_bump"], "wyki_atomic_store") != []
+
+
+def chain(between: str = "", after: str = "") -> str:
+    """A session building `t.2 = (a ++ a) ++ a` into `r`, with statements between the two
+    links and after them."""
+    a = "(Local a (TBytes 4))"
+    return f"""
+(Service s
+  [(Listen tcp (IntLit 7 (TInt)))
+   (SessionMachine
+     (StateMachine b.1
+       [(Slot a (TBytes 4)) (Slot r (TBytes 12)) (Slot p (TBytes 12))]
+       [(Slot t.1 (TBytes 8)) (Slot t.2 (TBytes 12))]
+       [(BasicBlock b.1
+          [(Assign (Local t.1 (TBytes 8)) = (Binary ++ {a} {a} (TBytes 8)))
+           {between}
+           (Assign (Local t.2 (TBytes 12)) = (Binary ++ (Local t.1 (TBytes 8)) {a} (TBytes 12)))
+           (Assign (Local r (TBytes 12)) = (Local t.2 (TBytes 12)))
+           {after}]
+          (CloseExit))]))])
+"""
+
+
+def concats(text: str) -> list[str]:
+    """Each `wyki_concat` call as `left -> dest (capacity)`, on the variables' names."""
+    tree = read_tree(text, Cish)
+    found = []
+    for args in (c.args for c in walk(tree) if isinstance(c, CCall) and c.func == "wyki_concat"):
+        left, dest = (" ".join(print_tree(x).split()) for x in (args[0], args[4]))
+        found.append(f"{left} -> {dest} ({args[5].value})")  # type: ignore[attr-defined]
+    return [x.replace("(CMember ", "").replace(" data)", "") for x in found]
+
+
+def test_a_concatenation_chain_is_built_in_its_last_temporary() -> None:
+    text = convert(chain())
+    # a ++ a straight into t.2 with t.1's capacity, then `++ a` appended in place
+    assert concats(text) == [
+        "(CArrow (CName f) v_a) -> (CName v_t__2) (8)",
+        "(CName v_t__2) -> (CName v_t__2) (12)",
+    ]
+    assert "v_t__1" not in text  # no longer declared either
+
+
+def test_a_chain_whose_intermediate_is_read_again_is_not_fused() -> None:
+    again = "(Assign (Local p (TBytes 12)) = (Local t.1 (TBytes 8)))"
+    expected = [
+        "(CArrow (CName f) v_a) -> (CName v_t__1) (8)",
+        "(CName v_t__1) -> (CName v_t__2) (12)",
+    ]
+    assert concats(convert(chain(between=again))) == expected  # t.1 needed between the links
+    assert concats(convert(chain(after=again))) == expected  # t.1 needed after the chain
+
+
+def test_a_chain_is_not_built_in_a_temporary_read_before_its_end() -> None:
+    early = "(Assign (Local p (TBytes 12)) = (Local t.2 (TBytes 12)))"  # t.2's old value
+    assert concats(convert(chain(between=early))) == [
+        "(CArrow (CName f) v_a) -> (CName v_t__1) (8)",
+        "(CName v_t__1) -> (CName v_t__2) (12)",
+    ]
