@@ -57,19 +57,27 @@ int64_t control_unix_time(void)
 
 /* ---- the worker's side ------------------------------------------------------------- */
 
-/* The exact time of @w's next wake-up or `every` timer (the wheel only bounds it); -1: none. */
+/*
+ * The exact time of @w's next wake-up or `every` timer (the wheel only bounds it); -1: none.
+ * The wheel has expired everything up to its `now`, and a timer armed for a time not after it
+ * waits in the next slot (wyki_wheel_add): it fires when the clock reaches wheel.now + 1, so
+ * that is when it is due, or a worker would wait for it forever without the clock moving.
+ */
 static int64_t next_due(struct worker *w)
 {
 	const struct wyki_service *svc = rt.svc;
-	int64_t due = -1;
+	int64_t due = -1, at;
 	struct list *l;
 	uint32_t i;
 
 	for (l = w->conns.next; l != &w->conns; l = l->next) {
 		struct conn *k = container_of(l, struct conn, all);
 
-		if (wyki_timer_armed(&k->timer) && (due < 0 || k->timer.deadline < due))
-			due = k->timer.deadline;
+		if (!wyki_timer_armed(&k->timer))
+			continue;
+		at = k->timer.deadline > w->wheel.now ? k->timer.deadline : w->wheel.now + 1;
+		if (due < 0 || at < due)
+			due = at;
 	}
 	if (w->id == 0)
 		for (i = 0; i < svc->ntimers; i++)
