@@ -18,12 +18,17 @@ from pathlib import Path
 import pytest
 
 from nanowyki.cli import main
-from tests.runtime.conftest import WAIT, Service, recv_exactly, recv_until_closed
+from tests.runtime.conftest import (
+    WAIT,
+    Service,
+    assert_stops_cleanly,
+    recv_exactly,
+    recv_until_closed,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 BUILD_TIMEOUT = 600
-SANITIZER_MARKS = ("Sanitizer", "runtime error:", "LeakSanitizer")
 
 Start = Callable[[str], Service]
 
@@ -76,11 +81,7 @@ def start(binaries: dict[str, Path]) -> Iterator[Start]:
 
 def stop_cleanly(svc: Service) -> None:
     """SIGTERM: exit status 0 and no sanitizer report."""
-    rc = svc.stop()
-    log = svc.log()
-    assert rc == 0, log
-    assert not any(mark in log for mark in SANITIZER_MARKS), log
-    assert "stopped" in log
+    assert "stopped" in assert_stops_cleanly(svc)
 
 
 # ---- echo ------------------------------------------------------------------------------------

@@ -22,12 +22,11 @@ from types import ModuleType
 
 import pytest
 
-from tests.runtime.conftest import Service
+from tests.runtime.conftest import Service, assert_stops_cleanly
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 BUILD_TIMEOUT = 600
-SANITIZER_MARKS = ("Sanitizer", "runtime error:", "LeakSanitizer")
 
 Start = Callable[..., Service]
 
@@ -113,10 +112,7 @@ def stop_cleanly(svc: Service) -> None:
     """SIGTERM: exit status 0 and no sanitizer report (a no-op for one already stopped)."""
     if svc.proc.poll() is not None and svc.proc.returncode == 0:
         return
-    rc = svc.stop()
-    log = svc.log()
-    assert rc == 0, log
-    assert not any(mark in log for mark in SANITIZER_MARKS), log
+    assert_stops_cleanly(svc)
 
 
 def rss_kib(pid: int) -> int:

@@ -30,12 +30,11 @@ from nanowyki.testing.hostile import (
 )
 from tests.fuzz.budget import rounds
 from tests.fuzz.tools import require_tool
-from tests.runtime.conftest import WAIT, Service, recv_until_closed
+from tests.runtime.conftest import WAIT, Service, assert_stops_cleanly, recv_until_closed
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = Path(__file__).parent / "services"
 EXAMPLES = ("echo", "http", "kv", "dns", "ratelimit")
-SANITIZER_MARKS = ("Sanitizer", "runtime error:", "LeakSanitizer")
 ROUNDS = 3  # attack rounds per example in the fixed budget
 SESSIONS = 16  # --sessions of the attacked services
 
@@ -85,10 +84,7 @@ def start(binaries: dict[str, Path]) -> Iterator[Start]:
 def stop_cleanly(svc: Service) -> None:
     """Still running; SIGTERM gives exit status 0 and no sanitizer report."""
     assert svc.proc.poll() is None, "the service died:\n" + svc.log()
-    rc = svc.stop()
-    log = svc.log()
-    assert rc == 0, log
-    assert not any(mark in log for mark in SANITIZER_MARKS), log
+    assert_stops_cleanly(svc)
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

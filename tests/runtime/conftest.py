@@ -132,6 +132,18 @@ class Service:
         return socket.create_connection(("127.0.0.1", self.port), timeout=WAIT)
 
 
+SANITIZER_MARKS = ("Sanitizer", "runtime error:", "LeakSanitizer")
+
+
+def assert_stops_cleanly(svc: Service) -> str:
+    """SIGTERM: exit status 0 and no sanitizer report in the log, which is returned."""
+    rc = svc.stop()
+    log = svc.log()
+    assert rc == 0, log
+    assert not any(mark in log for mark in SANITIZER_MARKS), log
+    return log
+
+
 def parse_stats(line: str) -> dict[str, int]:
     fields = (word.split("=", 1) for word in line.split() if "=" in word)
     return {k: int(v) for k, v in fields}
