@@ -248,10 +248,10 @@ def check_dns(port: int, say: Say) -> None:
     answers = {("example.test",): "192.0.2.1\n", ("www.example.test", "A"): "192.0.2.2\n",
                ("example.test", "AAAA"): "2001:db8::1\n",
                ("example.test", "NS"): "ns1.example.test.\n"}  # fmt: skip
-    for query, answer in answers.items():
-        got = _dig(port, *query, "+short")
+    for question, answer in answers.items():
+        got = _dig(port, *question, "+short")
         if got != answer:
-            raise CheckFailed(f"dns: dig {' '.join(query)} +short: {got!r}, want {answer!r}")
+            raise CheckFailed(f"dns: dig {' '.join(question)} +short: {got!r}, want {answer!r}")
     if "status: NXDOMAIN" not in _dig(port, "nope.example.test", "A"):
         raise CheckFailed("dns: nope.example.test is not NXDOMAIN")
     message: Any = _module("dns.message", "dnspython")

@@ -24,6 +24,7 @@ module with control=1 (runtime_c/kernel/control.c: a virtual clock, and
 from __future__ import annotations
 
 import concurrent.futures
+import io
 import lzma
 import os
 import random
@@ -349,10 +350,11 @@ class Guest:
         self.reader.start()
 
     def _read(self) -> None:
-        assert self.proc.stdout is not None
+        stdout = self.proc.stdout
+        assert isinstance(stdout, io.BufferedReader)
         with open(self.log_path, "wb") as log:
             while True:
-                chunk = self.proc.stdout.read1(65536)
+                chunk = stdout.read1(65536)
                 if not chunk:
                     break
                 log.write(chunk)
