@@ -1,5 +1,5 @@
-"""ruff and mypy --strict, as configured in pyproject.toml, pass on the package, the tests,
-the benchmarks and the scripts."""
+"""ruff (everything) and mypy --strict (the package, the benchmarks and the scripts), as
+configured in pyproject.toml, pass."""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import stat
 from pathlib import Path
 
 from nanowyki.framework import CompileError, Diagnostic, Node, Transform
@@ -16,7 +18,8 @@ class ExpandEmbeds(Transform):
     Establishes: no `Embed` is left; each became a `BytesLit` holding the file's bytes, with the
     span of the `embed(...)`. The path is relative to the directory of the source file (the
     file of the `Service`'s span; the current directory for a tree without spans).
-    Reports: every file that cannot be read or is larger than 1 MiB (rule 17), all together.
+    Reports: every file that cannot be read, is not a regular file (a device or a pipe could
+    block the compiler or never end) or is larger than 1 MiB (rule 17), all together.
 
         (Const LOGO nil (Embed "www/logo.png"))  =>  (Const LOGO nil (BytesLit #"\\x89PNG..."))
     """
@@ -35,23 +38,37 @@ class ExpandEmbeds(Transform):
         return out
 
     def Embed(self, e: S.Embed) -> S.Expr:
-        path = self.base / e.path
         try:
-            size = path.stat().st_size
-            if size > MAX_EMBED:
-                self.problems.append(
-                    Diagnostic(
-                        e.span,
-                        f"embedded file '{e.path}' is too large: {size} bytes, "
-                        f"at most {MAX_EMBED} bytes can be embedded",
-                    )
-                )
-                return e
-            data = path.read_bytes()
+            data = read_embedded(self.base / e.path)
         except OSError as err:
             reason = err.strerror or str(err)
-            self.problems.append(
-                Diagnostic(e.span, f"cannot read embedded file '{e.path}': {reason}")
-            )
+            message = f"cannot read embedded file '{e.path}': {reason}"
+            self.problems.append(Diagnostic(e.span, message))
+            return e
+        except _TooLarge as err:
+            self.problems.append(Diagnostic(e.span, (
+                f"embedded file '{e.path}' is too large: {err.size} bytes, "
+                f"at most {MAX_EMBED} bytes can be embedded")))  # fmt: skip
             return e
         return S.BytesLit(data, span=e.span)
+
+
+def read_embedded(path: Path) -> bytes:
+    """The bytes of the regular file at `path`: never waits on a pipe or reads a device
+    forever, never reads more than MAX_EMBED + 1 bytes (the file may grow after `stat`)."""
+    mode = path.stat().st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "Is a directory")
+    if not stat.S_ISREG(mode):
+        raise OSError(errno.EINVAL, "not a regular file (a device or a pipe cannot be embedded)")
+    with path.open("rb") as f:
+        data = f.read(MAX_EMBED + 1)
+    if len(data) > MAX_EMBED:
+        raise _TooLarge(max(len(data), path.stat().st_size))
+    return data
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,10 +122,14 @@ def test_every_unreadable_file_is_reported_together(tmp_path: Path) -> None:
 def test_unreadable_file_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "secret").write_bytes(b"x")
 
-    def refuse(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = Path.open
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    def refuse(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self.name == "secret":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)  # root reads any file: chmod cannot show this
     assert diagnostics(tmp_path / "s.wyki", program('embed("secret")')) == [
         (3, 16, "cannot read embedded file 'secret': Permission denied")
     ]
@@ -154,3 +160,18 @@ def test_http_example_embeds_its_site() -> None:
     assert isinstance(tree, S.Service)
     logo = next(d for d in tree.decls if isinstance(d, S.Const) and d.name == "LOGO")
     assert logo.value == S.BytesLit((ROOT / "examples" / "www" / "logo.png").read_bytes())
+
+
+def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo")  # opening it for reading would block until a writer came
+    assert diagnostics(tmp_path / "s.wyki", program('embed("fifo")')) == [
+        (3, 16, "cannot read embedded file 'fifo': not a regular file (a device or a pipe "
+         "cannot be embedded)")
+    ]  # fmt: skip
+
+
+def test_a_device_is_refused_rather_than_read_forever(tmp_path: Path) -> None:
+    assert diagnostics(tmp_path / "s.wyki", program('embed("/dev/zero")')) == [
+        (3, 16, "cannot read embedded file '/dev/zero': not a regular file (a device or a "
+         "pipe cannot be embedded)")
+    ]  # fmt: skip
