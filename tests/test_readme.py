@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from nanowyki import pipeline
@@ -30,3 +32,21 @@ def test_architecture_pass_table_is_current() -> None:
     start = text.index("<!-- passes: begin -->\n") + len("<!-- passes: begin -->\n")
     end = text.index("<!-- passes: end -->")
     assert text[start:end] == markdown_table(pipeline.default().table())
+
+
+def test_the_readme_programs_are_real(tmp_path: Path) -> None:
+    """The first `wyki` block is a correct program; the second is `bad.wyki`, and `nanowyki
+    check` prints exactly the diagnostic the README shows after it."""
+    text = (ROOT / "README.md").read_text()
+    good, bad = re.findall(r"```wyki\n(.*?)```", text, re.S)[:2]
+    shown = re.search(r"```wyki\n.*?```.*?```\n(bad\.wyki:.*?)```", text, re.S)
+    assert shown is not None, "the README's sample diagnostic is gone"
+    (tmp_path / "good.wyki").write_text(good)
+    (tmp_path / "bad.wyki").write_text(bad)
+    ok = subprocess.run([sys.executable, "-m", "nanowyki", "check", "good.wyki"],
+                        capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    assert (ok.returncode, ok.stderr) == (0, "")
+    done = subprocess.run([sys.executable, "-m", "nanowyki", "check", "bad.wyki"],
+                          capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr == shown.group(1)
