@@ -59,6 +59,35 @@ def _compile(hint: Any) -> Test | None:
     return None
 
 
+# The leaf types a field may hold besides nodes: immutable, and printable by the printer.
+ATOMS = (bool, int, str, bytes, type(None))
+
+
+def unsupported(hint: Any) -> str | None:
+    """Why `hint` cannot be a field's type, or None when it can. A field holds a node, one of
+    `ATOMS`, a `Literal` of atoms, a tuple of those (`tuple[T, ...]` or `tuple[A, B]`), or a
+    union of those: immutable values that the checker can prove and the printer print. A
+    `list` or `dict` field would make a frozen node mutable and hide nodes from traversal."""
+    if hint is None or (isinstance(hint, type) and typing.get_origin(hint) is None):
+        if hint is None or issubclass(hint, ATOMS) or _is_node_class(hint):
+            return None
+        return f"{hint.__name__} is not a node type, bool, int, str, bytes or None"
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Literal:
+        bad = [a for a in _literal_values(args) if not isinstance(a, ATOMS)]
+        return f"a Literal of {bad[0]!r}" if bad else None
+    if origin in (tuple, types.UnionType, typing.Union) and args:
+        items = args[:1] if origin is tuple and args[-1] is Ellipsis else args
+        return next((why for why in map(unsupported, items) if why is not None), None)
+    return f"{hint!r} is not supported (use a tuple for a sequence; nodes are immutable)"
+
+
+def _is_node_class(cls: type) -> bool:
+    from .node import Node  # the node module imports this one
+
+    return issubclass(cls, Node)
+
+
 def check_value(value: Any, hint: Any, test: Test) -> None:
     """Raise typeguard's `TypeCheckError` unless `value` has type `hint`; `test` (from
     `compile_type(hint)`) decides first when it can."""

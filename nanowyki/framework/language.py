@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .fieldtypes import unsupported
 from .node import Node, field_hints, hint_name, is_nonterminal, is_production, nonterminal_of
 
 
@@ -49,6 +50,11 @@ class Language:
         # Field types made stricter in this language, by production or nonterminal.
         self.refinements: dict[type[Node], dict[str, Any]] = dict(refine or {})
         self._hints: dict[type[Node], dict[str, Any]] = {}
+        for p in prods:
+            for field, hint in self.hints(p).items():
+                why = unsupported(hint)
+                if why is not None:
+                    raise TypeError(f"{name}: field {p.__name__}.{field}: {why}")
 
     def extend(
         self,

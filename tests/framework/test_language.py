@@ -3,9 +3,12 @@ removes plus what it adds, and the diff says exactly that."""
 
 from __future__ import annotations
 
+import re
+from typing import Any, Literal
+
 import pytest
 
-from nanowyki.framework import Language
+from nanowyki.framework import Language, Node, node
 from tests.framework import arith
 from tests.framework.arith import (
     Arith,
@@ -185,3 +188,68 @@ def test_language_keeps_its_doc() -> None:
     lang = Language("Doc", [Int], root=Int, doc="Just integers.")
     assert lang.doc == "Just integers."
     assert lang.parent is None
+
+
+class Shape(Node):
+    """A nonterminal for the field-type tests below (productions declared in each test)."""
+
+
+@node
+class Dot(Shape):
+    x: int
+
+
+@node
+class Bag(Shape):
+    items: list[Shape]
+
+
+@node
+class Table(Shape):
+    entries: dict[str, int]
+
+
+@node
+class Anything(Shape):
+    value: Any
+
+
+@node
+class Ratio(Shape):
+    value: float
+
+
+@node
+class Mode(Shape):
+    mode: Literal[1.5]
+
+
+@pytest.mark.parametrize(
+    ("production", "why"),
+    [
+        (Bag, "field Bag.items: list[tests.framework.test_language.Shape] is not supported"),
+        (Table, "field Table.entries: dict[str, int] is not supported"),
+        (Anything, "field Anything.value: Any is not a node type, bool, int, str, bytes or None"),
+        (Ratio, "field Ratio.value: float is not a node type, bool, int, str, bytes or None"),
+        (Mode, "field Mode.mode: a Literal of 1.5"),
+    ],
+)
+def test_a_field_type_the_checker_cannot_prove_is_refused(
+    production: type[Node], why: str
+) -> None:
+    """A `list` field would make a frozen node mutable and hide the nodes in it from the
+    checker and from traversal; `Any` proves nothing; the printer prints none of these."""
+    with pytest.raises(TypeError, match=re.escape(f"Bad: {why}")):
+        Language("Bad", [Dot, production], root=Dot)
+
+
+@node
+class Maybe(Shape):
+    items: tuple[Shape, ...] | None
+    pair: tuple[int, str]
+    kind: Literal["a", "b"]
+    raw: bytes | bool
+
+
+def test_tuples_unions_literals_and_atoms_are_field_types() -> None:
+    assert Language("Good", [Dot, Maybe], root=Dot).productions == {Dot, Maybe}
