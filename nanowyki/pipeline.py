@@ -5,6 +5,10 @@
     result = p.run(pipeline.source_tree("echo.wyki"))
     mine = pipeline.Pipeline([...])                # your own, on the same framework
 
+Everything the framework offers (`Node`, `node`, `Language`, `Transform`, `Visitor`,
+`Rewriter`, `Span`, the error classes...) is importable from here too, so a tool can declare
+its own languages and passes with this one import.
+
 The table below is the compiler: one row per pass, in order. Nothing else lists the passes.
 """
 
@@ -17,18 +21,37 @@ from nanowyki.framework import (
     Analysis,
     Check,
     CheckLevel,
+    CompileError,
+    Diagnostic,
     Facts,
+    FrameworkError,
+    ILCheckError,
+    InternalError,
     Language,
+    Node,
     Pass,
     Pipeline,
+    PipelineError,
+    ReadError,
+    Rewriter,
     RunOptions,
     RunResult,
     Source,
     SourceText,
+    Span,
+    Step,
     Transform,
+    Visitor,
     check,
+    count_nodes,
+    find_all,
+    iter_children,
+    node,
+    occurs_in,
     print_tree,
     read_tree,
+    render,
+    walk,
 )
 from nanowyki.passes.bound_loops import BoundLoops
 from nanowyki.passes.check_control_flow import CheckControlFlow
@@ -71,19 +94,40 @@ __all__ = [
     "Analysis",
     "Check",
     "CheckLevel",
+    "CompileError",
+    "Diagnostic",
     "Facts",
+    "FrameworkError",
+    "ILCheckError",
+    "InternalError",
     "Language",
+    "Node",
     "Pass",
     "Pipeline",
+    "PipelineError",
+    "ReadError",
+    "Rewriter",
     "RunOptions",
     "RunResult",
+    "Source",
+    "SourceText",
+    "Span",
+    "Step",
     "Transform",
+    "Visitor",
     "check",
+    "count_nodes",
     "default",
+    "find_all",
     "frontend",
+    "iter_children",
+    "node",
+    "occurs_in",
     "print_tree",
     "read_tree",
+    "render",
     "source_tree",
+    "walk",
 ]
 
 FRONTEND: list[type[Pass]] = [
