@@ -29,12 +29,16 @@ from typing import Any, TypeVar, dataclass_transform
 
 from typeguard import TypeCheckError
 
+from .errors import ILCheckError
 from .fieldtypes import Test, check_value, compile_type
 from .span import Span
 
 # Checking on every node construction is a debugging level: it costs a type test per field.
 # The value is the name of the pass building nodes (for the message), or None when off.
-construct_checking: ContextVar[str | None] = ContextVar("construct_checking", default=None)
+# While a pass runs with checking on every construction: (the pass's name, its output language).
+construct_checking: ContextVar[tuple[str, str] | None] = ContextVar(
+    "construct_checking", default=None
+)
 
 
 class _NodeMeta(type):
@@ -82,7 +86,7 @@ class Node(_Base):
         object.__setattr__(self, "_proved_in", None)
         building = construct_checking.get()
         if building is not None:
-            check_fields(self, building)
+            check_fields(self, *building)
 
 
 N = TypeVar("N", bound=type[Node])
@@ -162,9 +166,9 @@ def field_tests(hints: dict[str, Any]) -> tuple[tuple[str, Any, Test], ...]:
     return tuple((name, hint, compile_type(hint)) for name, hint in hints.items())
 
 
-def check_fields(n: Node, pass_name: str | None = None) -> None:
-    """Check the type of each field of `n` (one level, not its children): TypeError if one is
-    wrong, naming `pass_name` when given."""
+def check_fields(n: Node, pass_name: str | None = None, language: str = "?") -> None:
+    """Check the type of each field of `n` (one level, not its children): `ILCheckError` if
+    one is wrong, naming the node's span and `pass_name`, the pass building it."""
     cls = type(n)
     tests = _field_tests.get(cls)
     if tests is None:
@@ -173,8 +177,11 @@ def check_fields(n: Node, pass_name: str | None = None) -> None:
         try:
             check_value(getattr(n, name), hint, test)
         except TypeCheckError as err:
-            where = f" (built in pass '{pass_name}')" if pass_name else ""
-            raise TypeError(f"{type(n).__name__}.{name}: {err}{where}") from None
+            raise ILCheckError(
+                language=language, path="the node being constructed", node=cls.__name__,
+                span=str(n.span) if n.span is not None else None,
+                reason=f"field {name}: {err}", produced_by=pass_name,
+            ) from None  # fmt: skip
 
 
 def hint_name(hint: Any) -> str:

@@ -237,7 +237,8 @@ class Pipeline:
     def _run_pass(
         self, p: type[Pass], tree: Node, facts: Facts, opts: RunOptions, n: int
     ) -> tuple[Node, Facts, Step]:
-        token = construct_checking.set(p.name if opts.check is CheckLevel.CONSTRUCT else None)
+        building = (p.name, p.output.name) if opts.check is CheckLevel.CONSTRUCT else None
+        token = construct_checking.set(building)
         try:
             started = time.perf_counter()
             out, facts = p().apply(tree, facts)

@@ -63,7 +63,7 @@ class MakeBadInt(Transform):
     output = Arith
 
     def Var(self, e: Var) -> Node:
-        return Int("not a number")  # type: ignore[arg-type]
+        return Int("not a number", span=e.span)  # type: ignore[arg-type]
 
 
 # -- check() ----------------------------------------------------------------------------------
@@ -223,16 +223,25 @@ def test_level_boundary_is_the_default() -> None:
 
 
 def test_level_construct_catches_at_the_constructor_call_inside_the_pass() -> None:
-    with pytest.raises(TypeError) as info:
+    with pytest.raises(ILCheckError) as info:
         Pipeline([MakeBadInt]).run(Program(Var("x")), RunOptions(check=CheckLevel.CONSTRUCT))
     assert str(info.value) == (
-        "Int.value: str is not an instance of int (built in pass 'make-bad-int')"
+        "pass 'make-bad-int' produced a tree outside language Arith: at the node being "
+        "constructed: Int: field value: str is not an instance of int"
     )
     names = [entry.name for entry in info.traceback]
     handler = names.index("Var")  # the pass's handler is on the stack ...
     assert "__init__" in names[handler + 1 :]  # ... calling the constructor, which raised
     line = info.traceback[handler].statement
     assert "Int(" in str(line)
+
+
+def test_level_construct_names_the_span_of_the_node_being_built() -> None:
+    """A node built from another (spans kept) is located in the source at construction."""
+    with pytest.raises(ILCheckError, match=r"at the node being constructed \(t.arith:2:5\)"):
+        Pipeline([MakeBadInt]).run(
+            Program(Var("x", span=at(2, 5))), RunOptions(check=CheckLevel.CONSTRUCT)
+        )
 
 
 def test_level_construct_still_checks_the_boundary() -> None:
