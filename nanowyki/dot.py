@@ -11,10 +11,11 @@ blocks are plain boxes run within the same step. Edges: a `Goto` (plain), a `Bra
 `line = recv_line(8192)`, `send(t.3)`, `sleep(100)`, `checkpoint`). The ends of the machine
 (`close`, `end`, `fault KIND`) are ovals. The output depends only on the tree: deterministic.
 
-It draws `Buffered` and `Socketless` machines too (`--emit dot --stop-after lower-waits`): a
-`Suspend` is a dashed red edge labelled with what it waits for (`wait input`, `wait output`,
-`wait time`, `yield`) to the state it re-enters, which is drawn as a state; the buffer
-statements read `ready.4 = try l = recv_line(8192)`, `done.5 = tx t.3`, and so on.
+It draws `Buffered`, `Socketless` and `Placed` machines too (`--emit dot --stop-after
+lower-waits`): a `Suspend` is a dashed red edge labelled with what it waits for (`wait input`,
+`wait output`, `wait time`, `yield`) to the state it re-enters, which is drawn as a state; the
+buffer statements read `ready.4 = try l = recv_line(8192)`, `done.5 = tx t.3`, and so on, and
+`Placed`'s `t.1 = n; n += k (atomic)`, `t.2 = a ++ b (in 8)`, `t.2 ++= c (in 12)`.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from nanowyki.languages.linear import (
     Payload,
     Ret,
 )
+from nanowyki.languages.placed import AppendInto, ConcatInto, SharedUpdate
 from nanowyki.languages.resolved import CallBuiltin, CallFn, ConstRef, Local, SharedRef, TableCall
 from nanowyki.languages.socketless import (
     FuelSpend,
@@ -217,6 +219,18 @@ def describe_stmt(s: Node) -> str:
             return f"{done} = woke"
         case FuelSpend(ok):
             return f"{ok} = spend fuel"
+        case _:
+            return _describe_placed(s)
+
+
+def _describe_placed(s: Node) -> str:
+    match s:
+        case SharedUpdate(old, shared, op, operand):
+            return f"{old} = {shared}; {shared} {op}= {atom(operand)} (atomic)"
+        case ConcatInto(buffer, left, right, capacity):
+            return f"{buffer} = {atom(left)} ++ {atom(right)} (in {capacity})"
+        case AppendInto(buffer, right, capacity):
+            return f"{buffer} ++= {atom(right)} (in {capacity})"
         case _:
             return _one_line(s)
 

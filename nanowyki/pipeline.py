@@ -54,6 +54,8 @@ from nanowyki.framework import (
     walk,
 )
 from nanowyki.passes.bound_loops import BoundLoops
+from nanowyki.passes.build_concat_chains_in_place import BuildConcatChainsInPlace
+from nanowyki.passes.build_results_in_place import BuildResultsInPlace
 from nanowyki.passes.check_control_flow import CheckControlFlow
 from nanowyki.passes.check_service_shape import CheckServiceShape
 from nanowyki.passes.check_types import CheckTypes
@@ -64,6 +66,7 @@ from nanowyki.passes.expand_embeds import ExpandEmbeds
 from nanowyki.passes.explicate_control import ExplicateControl
 from nanowyki.passes.expose_effects import ExposeEffects
 from nanowyki.passes.fold_constants import FoldConstants
+from nanowyki.passes.fuse_shared_updates import FuseSharedUpdates
 from nanowyki.passes.hoist_locals import HoistLocals
 from nanowyki.passes.inline_constants import InlineConstants
 from nanowyki.passes.insert_yield_points import InsertYieldPoints
@@ -180,6 +183,10 @@ LOWERING: list[type[Pass]] = [
     LowerReceives,
     LowerSends,
     LowerWaits,
+    # -- into Placed: values computed in their places
+    FuseSharedUpdates,
+    BuildResultsInPlace,
+    BuildConcatChainsInPlace,
     # -- into Cish: C-shaped
     ConvertToCish,
     LiftLocalsToScratch,

@@ -12,6 +12,10 @@ from nanowyki import cli
 from nanowyki.dot import MAX_LINES, describe_op, describe_stmt, machine_dot, service_dot
 from nanowyki.framework import Facts, Node, read_tree, walk
 from nanowyki.languages.evented import CheckpointOp, Evented, StateMachine
+from nanowyki.languages.placed import AppendInto, ConcatInto, SharedUpdate
+from nanowyki.languages.resolved import Local
+from nanowyki.languages.surface import BytesLit, IntLit
+from nanowyki.languages.types import TBytes, TInt
 from tests.passes.evented_support import (
     MINE,
     assign,
@@ -126,6 +130,14 @@ def test_descriptions_read_like_source() -> None:
     lines = [describe_stmt(s) for s in t.blocks[0].stmts]
     assert lines == ["a[1] = 2", "kv.put(k, v)", "s = x[0..4]", "log(s)"]
     assert describe_op(CheckpointOp()) == "checkpoint"
+
+
+def test_placed_statements_read_like_source() -> None:
+    a, one = Local("a", TBytes(4)), IntLit(1, TInt())
+    stmts = [SharedUpdate("t.1", "count", "+", one), ConcatInto("r", a, BytesLit(b"!"), 5),
+             AppendInto("r", a, 9)]  # fmt: skip
+    assert [describe_stmt(s) for s in stmts] == [
+        "t.1 = count; count += 1 (atomic)", 'r = a ++ "!" (in 5)', "r ++= a (in 9)"]  # fmt: skip
 
 
 def test_a_udp_service_has_no_machine() -> None:

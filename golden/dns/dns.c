@@ -49,16 +49,6 @@ struct wyki_bytes_2 {
 	uint8_t data[2];
 };
 
-struct wyki_bytes_6 {
-	uint32_t len;
-	uint8_t data[6];
-};
-
-struct wyki_bytes_8 {
-	uint32_t len;
-	uint8_t data[8];
-};
-
 struct wyki_bytes_10 {
 	uint32_t len;
 	uint8_t data[10];
@@ -79,14 +69,9 @@ struct wyki_bytes_76 {
 	uint8_t data[76];
 };
 
-struct wyki_bytes_17 {
+struct wyki_bytes_6 {
 	uint32_t len;
-	uint8_t data[17];
-};
-
-struct wyki_bytes_19 {
-	uint32_t len;
-	uint8_t data[19];
+	uint8_t data[6];
 };
 
 struct wyki_bytes_39 {
@@ -134,14 +119,14 @@ struct wyki_bytes_592 {
 	uint8_t data[592];
 };
 
-struct wyki_bytes_768 {
-	uint32_t len;
-	uint8_t data[768];
-};
-
 struct wyki_bytes_848 {
 	uint32_t len;
 	uint8_t data[848];
+};
+
+struct wyki_bytes_768 {
+	uint32_t len;
+	uint8_t data[768];
 };
 
 struct scratch_fn_header {
@@ -373,7 +358,7 @@ static int fn_header(struct scratch *w, int64_t v_id, int64_t v_flags, int64_t v
 	if (st != 0) return st;
 #line 98 "examples/dns.wyki"
 	return 0;
-#line 377 "dns.c"
+#line 362 "dns.c"
 }
 
 static int fn_ptr(int64_t v_off, struct wyki_bytes_2 *out)
@@ -390,7 +375,7 @@ static int fn_ptr(int64_t v_off, struct wyki_bytes_2 *out)
 	if (st != 0) return st;
 #line 103 "examples/dns.wyki"
 	return 0;
-#line 394 "dns.c"
+#line 379 "dns.c"
 }
 
 static int fn_rr(struct scratch *w, int64_t v_owner, int64_t v_rtype, const uint8_t *v_rdata_data, uint32_t v_rdata_len, struct wyki_bytes_80 *out)
@@ -441,7 +426,7 @@ static int fn_rr(struct scratch *w, int64_t v_owner, int64_t v_rtype, const uint
 	wyki_bytes_set(out->data, &out->len, s->v_t__24.data, s->v_t__24.len);
 #line 108 "examples/dns.wyki"
 	return 0;
-#line 445 "dns.c"
+#line 430 "dns.c"
 }
 
 static int fn_ns_rdata(struct scratch *w, int64_t v_apex, struct wyki_bytes_64 *out)
@@ -463,7 +448,7 @@ static int fn_ns_rdata(struct scratch *w, int64_t v_apex, struct wyki_bytes_64 *
 	wyki_bytes_set(out->data, &out->len, s->v_t__26.data, s->v_t__26.len);
 #line 113 "examples/dns.wyki"
 	return 0;
-#line 467 "dns.c"
+#line 452 "dns.c"
 }
 
 static int fn_soa_rdata(struct scratch *w, int64_t v_apex, struct wyki_bytes_64 *out)
@@ -501,7 +486,7 @@ static int fn_soa_rdata(struct scratch *w, int64_t v_apex, struct wyki_bytes_64 
 	wyki_bytes_set(out->data, &out->len, s->v_t__32.data, s->v_t__32.len);
 #line 117 "examples/dns.wyki"
 	return 0;
-#line 505 "dns.c"
+#line 490 "dns.c"
 }
 
 static int fn_name_end(struct scratch *w, const uint8_t *v_q_data, uint32_t v_q_len, struct wyki_opt_i64 *out)
@@ -537,7 +522,7 @@ static int fn_name_end(struct scratch *w, const uint8_t *v_q_data, uint32_t v_q_
 	v_end__1 = 128;
 #line 125 "examples/dns.wyki"
 	v_turn__155 = 0;
-#line 541 "dns.c"
+#line 526 "dns.c"
 	goto l_b__153;
 l_b__153:
 #line 125 "examples/dns.wyki"
@@ -629,14 +614,14 @@ l_b__169:
 	st = wyki_add(v_i, 1, &v_i);
 #line 125 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 633 "dns.c"
+#line 618 "dns.c"
 	goto l_b__153;
 l_b__158:
 #line 135 "examples/dns.wyki"
 	out->some = false;
 #line 135 "examples/dns.wyki"
 	return 0;
-#line 640 "dns.c"
+#line 625 "dns.c"
 }
 
 static int fn_in_zone(struct scratch *w, const uint8_t *v_name_data, uint32_t v_name_len, bool *out)
@@ -668,7 +653,7 @@ static int fn_in_zone(struct scratch *w, const uint8_t *v_name_data, uint32_t v_
 	v_end__2 = 128;
 #line 141 "examples/dns.wyki"
 	v_turn__173 = 0;
-#line 672 "dns.c"
+#line 657 "dns.c"
 	goto l_b__171;
 l_b__171:
 #line 141 "examples/dns.wyki"
@@ -738,14 +723,14 @@ l_b__183:
 	st = wyki_add(v_i, 1, &v_i);
 #line 141 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 742 "dns.c"
+#line 727 "dns.c"
 	goto l_b__171;
 l_b__176:
 #line 146 "examples/dns.wyki"
 	*out = false;
 #line 146 "examples/dns.wyki"
 	return 0;
-#line 749 "dns.c"
+#line 734 "dns.c"
 }
 
 static int fn_owner_of(struct scratch *w, const uint8_t *v_name_data, uint32_t v_name_len, int64_t *out)
@@ -800,7 +785,7 @@ l_b__190:
 	*out = 0;
 #line 153 "examples/dns.wyki"
 	return 0;
-#line 804 "dns.c"
+#line 789 "dns.c"
 }
 
 static int fn_wanted(int64_t v_qtype, int64_t v_rtype, bool *out)
@@ -819,14 +804,14 @@ static int fn_wanted(int64_t v_qtype, int64_t v_rtype, bool *out)
 l_b__193:
 #line 157 "examples/dns.wyki"
 	v_t__57 = v_qtype == 255;
-#line 823 "dns.c"
+#line 808 "dns.c"
 	goto l_b__194;
 l_b__194:
 #line 157 "examples/dns.wyki"
 	*out = v_t__57;
 #line 157 "examples/dns.wyki"
 	return 0;
-#line 830 "dns.c"
+#line 815 "dns.c"
 }
 
 static int fn_answers(struct scratch *w, int64_t v_owner, int64_t v_qtype, int64_t v_apex, struct s_Section *out)
@@ -877,7 +862,7 @@ l_b__198:
 	st = wyki_add(v_count, 1, &v_count);
 #line 165 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 881 "dns.c"
+#line 866 "dns.c"
 	goto l_b__199;
 l_b__199:
 #line 166 "examples/dns.wyki"
@@ -907,7 +892,7 @@ l_b__200:
 	st = wyki_add(v_count, 1, &v_count);
 #line 166 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 911 "dns.c"
+#line 896 "dns.c"
 	goto l_b__201;
 l_b__201:
 #line 167 "examples/dns.wyki"
@@ -937,7 +922,7 @@ l_b__202:
 	st = wyki_add(v_count, 1, &v_count);
 #line 167 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 941 "dns.c"
+#line 926 "dns.c"
 	goto l_b__203;
 l_b__203:
 #line 168 "examples/dns.wyki"
@@ -963,7 +948,7 @@ l_b__204:
 	st = wyki_add(v_count, 1, &v_count);
 #line 168 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 967 "dns.c"
+#line 952 "dns.c"
 	goto l_b__205;
 l_b__205:
 #line 169 "examples/dns.wyki"
@@ -989,7 +974,7 @@ l_b__206:
 	st = wyki_add(v_count, 1, &v_count);
 #line 169 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 993 "dns.c"
+#line 978 "dns.c"
 	goto l_b__208;
 l_b__197:
 #line 170 "examples/dns.wyki"
@@ -1020,7 +1005,7 @@ l_b__211:
 	st = wyki_add(v_count, 1, &v_count);
 #line 171 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 1024 "dns.c"
+#line 1009 "dns.c"
 	goto l_b__208;
 l_b__210:
 #line 172 "examples/dns.wyki"
@@ -1051,7 +1036,7 @@ l_b__216:
 	st = wyki_add(v_count, 1, &v_count);
 #line 173 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 1055 "dns.c"
+#line 1040 "dns.c"
 	goto l_b__208;
 l_b__208:
 #line 175 "examples/dns.wyki"
@@ -1060,7 +1045,7 @@ l_b__208:
 	wyki_bytes_set(out->data.data, &out->data.len, s->v_data.data, s->v_data.len);
 #line 175 "examples/dns.wyki"
 	return 0;
-#line 1064 "dns.c"
+#line 1049 "dns.c"
 }
 
 static int fn_respond(struct scratch *w, const uint8_t *v_q_data, uint32_t v_q_len, struct wyki_bytes_1024 *out)
@@ -1274,7 +1259,7 @@ l_b__232:
 l_b__233:
 #line 195 "examples/dns.wyki"
 	v_t__111 = v_qclass != 255;
-#line 1278 "dns.c"
+#line 1263 "dns.c"
 	goto l_b__234;
 l_b__234:
 #line 195 "examples/dns.wyki"
@@ -1288,7 +1273,7 @@ l_b__236:
 	if (st != 0) return st;
 #line 195 "examples/dns.wyki"
 	v_t__112 = !v_t__113;
-#line 1292 "dns.c"
+#line 1277 "dns.c"
 	goto l_b__237;
 l_b__237:
 #line 195 "examples/dns.wyki"
@@ -1437,7 +1422,7 @@ l_b__245:
 	wyki_bytes_set(out->data, &out->len, s->v_t__144.data, s->v_t__144.len);
 #line 217 "examples/dns.wyki"
 	return 0;
-#line 1441 "dns.c"
+#line 1426 "dns.c"
 }
 
 static int datagram(void *scratch, struct wyki_dgram *d)
@@ -1467,12 +1452,12 @@ l_b__247:
 	st = wyki_reply_bytes(d, s->v_r.data, s->v_r.len);
 #line 222 "examples/dns.wyki"
 	if (st != 0) return st;
-#line 1471 "dns.c"
+#line 1456 "dns.c"
 	goto l_b__248;
 l_b__248:
 #line 220 "examples/dns.wyki"
 	return WYKI_DONE;
-#line 1476 "dns.c"
+#line 1461 "dns.c"
 }
 
 const struct wyki_service wyki_service = {

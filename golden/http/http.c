@@ -117,51 +117,6 @@ struct wyki_bytes_29 {
 	uint8_t data[29];
 };
 
-struct wyki_bytes_5 {
-	uint32_t len;
-	uint8_t data[5];
-};
-
-struct wyki_bytes_7 {
-	uint32_t len;
-	uint8_t data[7];
-};
-
-struct wyki_bytes_14 {
-	uint32_t len;
-	uint8_t data[14];
-};
-
-struct wyki_bytes_16 {
-	uint32_t len;
-	uint8_t data[16];
-};
-
-struct wyki_bytes_17 {
-	uint32_t len;
-	uint8_t data[17];
-};
-
-struct wyki_bytes_19 {
-	uint32_t len;
-	uint8_t data[19];
-};
-
-struct wyki_bytes_20 {
-	uint32_t len;
-	uint8_t data[20];
-};
-
-struct wyki_bytes_22 {
-	uint32_t len;
-	uint8_t data[22];
-};
-
-struct wyki_bytes_23 {
-	uint32_t len;
-	uint8_t data[23];
-};
-
 struct wyki_bytes_25 {
 	uint32_t len;
 	uint8_t data[25];
@@ -177,84 +132,19 @@ struct wyki_bytes_320 {
 	uint8_t data[320];
 };
 
-struct wyki_bytes_30 {
+struct wyki_bytes_20 {
 	uint32_t len;
-	uint8_t data[30];
-};
-
-struct wyki_bytes_70 {
-	uint32_t len;
-	uint8_t data[70];
-};
-
-struct wyki_bytes_72 {
-	uint32_t len;
-	uint8_t data[72];
-};
-
-struct wyki_bytes_90 {
-	uint32_t len;
-	uint8_t data[90];
-};
-
-struct wyki_bytes_96 {
-	uint32_t len;
-	uint8_t data[96];
-};
-
-struct wyki_bytes_125 {
-	uint32_t len;
-	uint8_t data[125];
-};
-
-struct wyki_bytes_127 {
-	uint32_t len;
-	uint8_t data[127];
-};
-
-struct wyki_bytes_141 {
-	uint32_t len;
-	uint8_t data[141];
-};
-
-struct wyki_bytes_173 {
-	uint32_t len;
-	uint8_t data[173];
-};
-
-struct wyki_bytes_191 {
-	uint32_t len;
-	uint8_t data[191];
-};
-
-struct wyki_bytes_211 {
-	uint32_t len;
-	uint8_t data[211];
-};
-
-struct wyki_bytes_213 {
-	uint32_t len;
-	uint8_t data[213];
-};
-
-struct wyki_bytes_225 {
-	uint32_t len;
-	uint8_t data[225];
-};
-
-struct wyki_bytes_235 {
-	uint32_t len;
-	uint8_t data[235];
-};
-
-struct wyki_bytes_237 {
-	uint32_t len;
-	uint8_t data[237];
+	uint8_t data[20];
 };
 
 struct wyki_bytes_239 {
 	uint32_t len;
 	uint8_t data[239];
+};
+
+struct wyki_bytes_5 {
+	uint32_t len;
+	uint8_t data[5];
 };
 
 struct wyki_bytes_18 {
@@ -267,14 +157,19 @@ struct wyki_bytes_6 {
 	uint8_t data[6];
 };
 
+struct wyki_bytes_14 {
+	uint32_t len;
+	uint8_t data[14];
+};
+
+struct wyki_bytes_16 {
+	uint32_t len;
+	uint8_t data[16];
+};
+
 struct wyki_bytes_64 {
 	uint32_t len;
 	uint8_t data[64];
-};
-
-struct wyki_bytes_61 {
-	uint32_t len;
-	uint8_t data[61];
 };
 
 struct wyki_bytes_62 {
@@ -1180,7 +1075,7 @@ l_b__196:
 	wyki_bytes_set(out->data, &out->len, lit_6.data, lit_6.len);
 #line 77 "examples/http.wyki"
 	return 0;
-#line 1184 "http.c"
+#line 1079 "http.c"
 }
 
 static int fn_pad2(struct scratch *w, int64_t v_n, struct wyki_bytes_2 *out)
@@ -1224,7 +1119,7 @@ static int fn_pad2(struct scratch *w, int64_t v_n, struct wyki_bytes_2 *out)
 	if (st != 0) return st;
 #line 82 "examples/http.wyki"
 	return 0;
-#line 1228 "http.c"
+#line 1123 "http.c"
 }
 
 static int fn_http_date(struct scratch *w, int64_t v_t, struct wyki_bytes_29 *out)
@@ -1387,7 +1282,7 @@ l_b__199:
 	st = wyki_sub(v_mp, 9, &v_month);
 #line 99 "examples/http.wyki"
 	if (st != 0) return st;
-#line 1391 "http.c"
+#line 1286 "http.c"
 	goto l_b__200;
 l_b__200:
 #line 100 "examples/http.wyki"
@@ -1406,7 +1301,7 @@ l_b__201:
 	st = wyki_add(v_year, 1, &v_year);
 #line 101 "examples/http.wyki"
 	if (st != 0) return st;
-#line 1410 "http.c"
+#line 1305 "http.c"
 	goto l_b__202;
 l_b__202:
 #line 103 "examples/http.wyki"
@@ -1536,7 +1431,7 @@ l_b__202:
 	if (st != 0) return st;
 #line 104 "examples/http.wyki"
 	return 0;
-#line 1540 "http.c"
+#line 1435 "http.c"
 }
 
 static int fn_head(struct scratch *w, int64_t v_status, const uint8_t *v_ctype_data, uint32_t v_ctype_len, int64_t v_length, bool v_keep, struct wyki_bytes_320 *out)
@@ -1555,7 +1450,7 @@ static int fn_head(struct scratch *w, int64_t v_status, const uint8_t *v_ctype_d
 l_b__204:
 #line 112 "examples/http.wyki"
 	wyki_bytes_set(s->v_connection.data, &s->v_connection.len, lit_12.data, lit_12.len);
-#line 1559 "http.c"
+#line 1454 "http.c"
 	goto l_b__205;
 l_b__205:
 #line 113 "examples/http.wyki"
@@ -1652,7 +1547,7 @@ l_b__205:
 	wyki_bytes_set(out->data, &out->len, s->v_t__89.data, s->v_t__89.len);
 #line 113 "examples/http.wyki"
 	return 0;
-#line 1656 "http.c"
+#line 1551 "http.c"
 }
 
 static int fn_error_body(struct scratch *w, int64_t v_status, struct wyki_bytes_64 *out)
@@ -1686,7 +1581,7 @@ static int fn_error_body(struct scratch *w, int64_t v_status, struct wyki_bytes_
 	wyki_bytes_set(out->data, &out->len, s->v_t__94.data, s->v_t__94.len);
 #line 123 "examples/http.wyki"
 	return 0;
-#line 1690 "http.c"
+#line 1585 "http.c"
 }
 
 static int fn_fatal(struct scratch *w, int64_t v_status, struct wyki_bytes_384 *out)
@@ -1712,7 +1607,7 @@ static int fn_fatal(struct scratch *w, int64_t v_status, struct wyki_bytes_384 *
 	if (st != 0) return st;
 #line 129 "examples/http.wyki"
 	return 0;
-#line 1716 "http.c"
+#line 1611 "http.c"
 }
 
 static int fn_ok(struct scratch *w, const uint8_t *v_ctype_data, uint32_t v_ctype_len, const uint8_t *v_body_data, uint32_t v_body_len, struct s_Response *out)
@@ -1734,7 +1629,7 @@ static int fn_ok(struct scratch *w, const uint8_t *v_ctype_data, uint32_t v_ctyp
 	wyki_bytes_set(out->body.data, &out->body.len, s->v_body.data, s->v_body.len);
 #line 133 "examples/http.wyki"
 	return 0;
-#line 1738 "http.c"
+#line 1633 "http.c"
 }
 
 static int fn_route(struct scratch *w, const uint8_t *v_path_data, uint32_t v_path_len, struct s_Response *out)
@@ -1766,7 +1661,7 @@ l_b__211:
 	st = wyki_bytes_eq(s->v_path.data, s->v_path.len, lit_23.data, lit_23.len, &v_t__100);
 #line 137 "examples/http.wyki"
 	if (st != 0) return st;
-#line 1770 "http.c"
+#line 1665 "http.c"
 	goto l_b__212;
 l_b__212:
 #line 137 "examples/http.wyki"
@@ -1861,7 +1756,7 @@ l_b__224:
 	wyki_bytes_set(out->body.data, &out->body.len, s->v_t__112.data, s->v_t__112.len);
 #line 143 "examples/http.wyki"
 	return 0;
-#line 1865 "http.c"
+#line 1760 "http.c"
 }
 
 static int fn_path_of(struct scratch *w, const uint8_t *v_target_data, uint32_t v_target_len, struct wyki_bytes_8192 *out)
@@ -1896,7 +1791,7 @@ l_b__229:
 	if (st != 0) return st;
 #line 149 "examples/http.wyki"
 	return 0;
-#line 1900 "http.c"
+#line 1795 "http.c"
 }
 
 static int fn_valid_name(struct scratch *w, const uint8_t *v_name_data, uint32_t v_name_len, bool *out)
@@ -1937,7 +1832,7 @@ l_b__232:
 	v_end__1 = (int64_t)s->v_name.len;
 #line 156 "examples/http.wyki"
 	v_turn__235 = 0;
-#line 1941 "http.c"
+#line 1836 "http.c"
 	goto l_b__233;
 l_b__233:
 #line 156 "examples/http.wyki"
@@ -1971,7 +1866,7 @@ l_b__241:
 l_b__243:
 #line 158 "examples/http.wyki"
 	v_t__118 = v_c >= 127;
-#line 1975 "http.c"
+#line 1870 "http.c"
 	goto l_b__244;
 l_b__244:
 #line 158 "examples/http.wyki"
@@ -1986,14 +1881,14 @@ l_b__234:
 	st = wyki_add(v_i, 1, &v_i);
 #line 156 "examples/http.wyki"
 	if (st != 0) return st;
-#line 1990 "http.c"
+#line 1885 "http.c"
 	goto l_b__233;
 l_b__238:
 #line 160 "examples/http.wyki"
 	*out = true;
 #line 160 "examples/http.wyki"
 	return 0;
-#line 1997 "http.c"
+#line 1892 "http.c"
 }
 
 static int fn_has_token(struct scratch *w, const uint8_t *v_list_data, uint32_t v_list_len, const uint8_t *v_token_data, uint32_t v_token_len, bool *out)
@@ -2019,7 +1914,7 @@ static int fn_has_token(struct scratch *w, const uint8_t *v_list_data, uint32_t 
 	wyki_bytes_set(s->v_rest.data, &s->v_rest.len, s->v_list.data, s->v_list.len);
 #line 168 "examples/http.wyki"
 	v_turn__250 = 0;
-#line 2023 "http.c"
+#line 1918 "http.c"
 	goto l_b__248;
 l_b__248:
 #line 168 "examples/http.wyki"
@@ -2087,7 +1982,7 @@ l_b__259:
 	st = wyki_slice(s->v_rest.data, s->v_rest.len, v_t__126, v_t__127, s->v_rest.data, 8192u, &s->v_rest.len);
 #line 171 "examples/http.wyki"
 	if (st != 0) return st;
-#line 2091 "http.c"
+#line 1986 "http.c"
 	goto l_b__248;
 }
 
@@ -2198,7 +2093,7 @@ static int step(struct frame *f, struct wyki_conn *c)
 l_b__260:
 #line 177 "examples/http.wyki"
 	wyki_set_timeout(&f->timeout_ms, 30000);
-#line 2202 "http.c"
+#line 2097 "http.c"
 	goto l_b__261;
 l_b__261:
 #line 178 "examples/http.wyki"
@@ -2243,7 +2138,7 @@ l_b__267:
 	v_t__131 = f->timed_out;
 #line 183 "examples/http.wyki"
 	v_t__130 = !v_t__131;
-#line 2247 "http.c"
+#line 2142 "http.c"
 	goto l_b__268;
 l_b__268:
 #line 183 "examples/http.wyki"
@@ -2266,7 +2161,7 @@ l_wait__350:
 #line 183 "examples/http.wyki"
 	return WYKI_NEED_OUTPUT;
 l_resume__336:
-#line 2270 "http.c"
+#line 2165 "http.c"
 	goto l_b__270;
 l_b__270:
 #line 184 "examples/http.wyki"
@@ -2336,7 +2231,7 @@ l_b__275:
 	if (st != 0) return st;
 #line 192 "examples/http.wyki"
 	v_t__139 = !v_t__139;
-#line 2340 "http.c"
+#line 2235 "http.c"
 	goto l_b__276;
 l_b__276:
 #line 192 "examples/http.wyki"
@@ -2350,7 +2245,7 @@ l_b__278:
 	if (st != 0) return st;
 #line 192 "examples/http.wyki"
 	v_t__140 = !v_t__141;
-#line 2354 "http.c"
+#line 2249 "http.c"
 	goto l_b__279;
 l_b__279:
 #line 192 "examples/http.wyki"
@@ -2392,7 +2287,7 @@ l_b__282:
 	if (st != 0) return st;
 #line 196 "examples/http.wyki"
 	v_t__144 = !v_t__144;
-#line 2396 "http.c"
+#line 2291 "http.c"
 	goto l_b__283;
 l_b__283:
 #line 196 "examples/http.wyki"
@@ -2428,7 +2323,7 @@ l_b__285:
 	f->v_end__2 = 101;
 #line 203 "examples/http.wyki"
 	f->v_turn__288 = 0;
-#line 2432 "http.c"
+#line 2327 "http.c"
 	goto l_b__286;
 l_b__286:
 #line 203 "examples/http.wyki"
@@ -2483,7 +2378,7 @@ l_b__299:
 	v_t__149 = f->timed_out;
 #line 205 "examples/http.wyki"
 	v_t__148 = !v_t__149;
-#line 2487 "http.c"
+#line 2382 "http.c"
 	goto l_b__300;
 l_b__300:
 #line 205 "examples/http.wyki"
@@ -2506,7 +2401,7 @@ l_wait__354:
 #line 205 "examples/http.wyki"
 	return WYKI_NEED_OUTPUT;
 l_resume__341:
-#line 2510 "http.c"
+#line 2405 "http.c"
 	goto l_b__302;
 l_b__302:
 #line 206 "examples/http.wyki"
@@ -2523,7 +2418,7 @@ l_b__298:
 l_b__303:
 #line 208 "examples/http.wyki"
 	f->v_complete = true;
-#line 2527 "http.c"
+#line 2422 "http.c"
 	goto l_b__291;
 l_b__304:
 #line 209 "examples/http.wyki"
@@ -2610,7 +2505,7 @@ l_b__310:
 l_b__311:
 #line 213 "examples/http.wyki"
 	f->v_has_host = true;
-#line 2614 "http.c"
+#line 2509 "http.c"
 	goto l_b__312;
 l_b__312:
 #line 214 "examples/http.wyki"
@@ -2629,7 +2524,7 @@ l_b__313:
 l_b__315:
 #line 215 "examples/http.wyki"
 	f->v_conn_close = true;
-#line 2633 "http.c"
+#line 2528 "http.c"
 	goto l_b__316;
 l_b__316:
 #line 216 "examples/http.wyki"
@@ -2641,14 +2536,14 @@ l_b__316:
 l_b__317:
 #line 216 "examples/http.wyki"
 	f->v_conn_keep_alive = true;
-#line 2645 "http.c"
+#line 2540 "http.c"
 	goto l_b__287;
 l_b__287:
 #line 203 "examples/http.wyki"
 	st = wyki_add(f->v_i, 1, &f->v_i);
 #line 203 "examples/http.wyki"
 	if (st != 0) return st;
-#line 2652 "http.c"
+#line 2547 "http.c"
 	goto l_b__286;
 l_b__291:
 #line 219 "examples/http.wyki"
@@ -2687,7 +2582,7 @@ l_b__320:
 l_b__321:
 #line 220 "examples/http.wyki"
 	v_t__169 = !f->v_has_host;
-#line 2691 "http.c"
+#line 2586 "http.c"
 	goto l_b__322;
 l_b__322:
 #line 220 "examples/http.wyki"
@@ -2731,12 +2626,12 @@ l_b__325:
 l_b__328:
 #line 223 "examples/http.wyki"
 	v_t__174 = f->v_conn_keep_alive;
-#line 2735 "http.c"
+#line 2630 "http.c"
 	goto l_b__329;
 l_b__329:
 #line 223 "examples/http.wyki"
 	v_t__172 = v_t__174;
-#line 2740 "http.c"
+#line 2635 "http.c"
 	goto l_b__326;
 l_b__326:
 #line 223 "examples/http.wyki"
@@ -2794,7 +2689,7 @@ l_wait__360:
 #line 226 "examples/http.wyki"
 	return WYKI_NEED_OUTPUT;
 l_resume__347:
-#line 2798 "http.c"
+#line 2693 "http.c"
 	goto l_b__331;
 l_b__331:
 #line 227 "examples/http.wyki"
@@ -2804,7 +2699,7 @@ l_b__331:
 l_b__332:
 #line 227 "examples/http.wyki"
 	return WYKI_DONE;
-#line 2808 "http.c"
+#line 2703 "http.c"
 }
 
 /* the descriptor's step: the runtime passes the frame as void * */

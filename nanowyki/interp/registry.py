@@ -13,6 +13,7 @@ from .core import CoreInterpreter
 from .evented import EventedInterpreter
 from .flat import FlatInterpreter
 from .linear import LinearInterpreter
+from .placed import PlacedInterpreter
 from .pooled import PooledInterpreter
 from .socketless import SocketlessInterpreter
 from .typed import TypedInterpreter
@@ -28,6 +29,7 @@ INTERPRETERS: dict[str, type[Interpreter]] = {
     "Evented": EventedInterpreter,
     "Buffered": SocketlessInterpreter,
     "Socketless": SocketlessInterpreter,
+    "Placed": PlacedInterpreter,
     "Cish": CishInterpreter,
 }
 

@@ -3,7 +3,7 @@ emitter only prints (one form, one piece of C text), calling the runtime of runt
 wyki.h and the builtins of wyki_builtins.h.
 
 `Cish` is its own language, not an extension of the WYKI ILs: no WYKI node survives into it.
-Since no form is shared with `Socketless`, there is no intermediate language in which a checker
+Since no form is shared with `Placed`, there is no intermediate language in which a checker
 could prove a partial removal: convert-to-cish is the one conversion (its parts are the support
 modules passes/cish_types.py, the C types and names, and passes/cish_lower.py, the checked
 operations and stores), and emit-service-descriptor then adds the descriptor from the facts.

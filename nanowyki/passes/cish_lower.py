@@ -1,4 +1,4 @@
-"""Statements and operations of `Socketless` as C statements (support for convert-to-cish).
+"""Statements and operations of `Placed` as C statements (support for convert-to-cish).
 
 `Body` lowers one handler's or function's statements. Every operation that can fault becomes
 a call returning 0 or a fault status, tested at once (`st = CALL; if (st != 0) return st;`);
@@ -42,6 +42,7 @@ from nanowyki.languages.cish import (
 from nanowyki.languages.flat import Atom
 from nanowyki.languages.iterated import Log, Narrow, Reply
 from nanowyki.languages.linear import IsNone, Payload
+from nanowyki.languages.placed import AppendInto, ConcatInto, SharedUpdate
 from nanowyki.languages.resolved import CallBuiltin, CallFn, ConstRef, Local, SharedRef, TableCall
 from nanowyki.languages.surface import (
     ArrayLit,
@@ -248,20 +249,6 @@ class Body:
             case _:
                 raise InternalError("convert-to-cish", f"no member copy of a {show(t)}")
 
-    def shared_update(self, read: Stmt, write: Stmt) -> list[CStmt] | None:
-        """`t = n; n = t op b` on a shared `n` (what `n op= b` became) as one atomic
-        read-modify-write that leaves the old value in `t`; None for any other pair."""
-        match read, write:
-            case (Assign(Local(t), "=", SharedRef(n)),
-                  Assign(SharedRef(m), "=", Binary(op, Local(u), b))) if (
-                      n == m and t == u and op in SHARED_UPDATE and isinstance(b, Atom)
-                      and not (isinstance(b, Local) and b.name == t)):  # fmt: skip
-                update = CCall(SHARED_UPDATE[op], (addr(CName("g_" + n)), self.atom(b),
-                                                   addr(self.var(t))))  # fmt: skip
-                return checked(update)
-            case _:
-                return None
-
     def place(self, target: Expr) -> tuple[list[CStmt], CExpr]:
         """The C lvalue of an assignment target, after the checks it needs."""
         match target:
@@ -301,6 +288,16 @@ class Body:
                 if isinstance(t, TUnit):
                     return self.effect(expr)
                 return self.assign(CName(self.fresh(t)), t, expr)
+            case SharedUpdate(old, shared, op, operand):  # the old value left in `old`
+                g = addr(CName("g_" + shared))
+                update = CCall(SHARED_UPDATE[op], (g, self.atom(operand), addr(self.var(old))))
+                return checked(update)
+            case ConcatInto(buffer, left, right, capacity):
+                return self.concat(buffer, self.args(left), right, capacity)
+            case AppendInto(buffer, right, capacity):
+                dest = self.var(buffer)
+                return self.concat(buffer, [CMember(dest, "data"), CMember(dest, "len")], right,
+                                   capacity)  # fmt: skip
             case Log(value):
                 return [CExprStmt(self.text_call("wyki_log", [], value))]
             case Reply(value):
@@ -316,19 +313,18 @@ class Body:
                          (*first, self.atom(value)))  # fmt: skip
         return CCall(stem + "_bytes", (*first, *self.args(value)))
 
-    def concat_link(self, s: Stmt, buffer: str, first: bool) -> list[CStmt]:
-        """A link `t = a ++ b` of a concatenation chain built in the local `buffer`: the first
-        link writes `a ++ b` there, a next one (`a` is the previous link's `t`, already in
-        `buffer`) appends `b` in place. The capacity is `t`'s bound: the link faults exactly
-        when `t = a ++ b` would."""
-        match s:
-            case Assign(Local(_, TBytes() as t), "=", Binary("++", a, b)):
-                dest = self.var(buffer)
-                left = self.args(a) if first else [CMember(dest, "data"), CMember(dest, "len")]
-                call = CCall("wyki_concat", (*left, *self.args(b), *self.outs(dest, t)))
-                return checked(call)
-            case _:
-                raise self.fail(s, "not a link of a concatenation chain")
+    def concat(self, buffer: str, left: list[CExpr], right: Expr, capacity: int) -> list[CStmt]:
+        """A link of a concatenation chain: `left ++ right` into the local `buffer`, faulting
+        when longer than `capacity` (when `left` is the buffer, `right` is appended in place)."""
+        dest = self.var(buffer)
+        call = CCall("wyki_concat", (*left, *self.args(right), *self.outs(dest, TBytes(capacity))))
+        return checked(call)
+
+    def build_result(self, result: Type, e: Expr) -> list[CStmt]:
+        """`*out = e`: a function's result of type `result` computed in the caller's place."""
+        self.pending = []
+        out = self.assign(CUnary("*", CName("out")), result, e)
+        return self.pending + out
 
     def effect(self, e: Expr) -> list[CStmt]:
         """An expression of type unit, run for its effect."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -63,8 +62,8 @@ from nanowyki.languages.linear import (
     Ret,
     TimerGraph,
 )
+from nanowyki.languages.placed import BuildResult, Placed, RetBuilt
 from nanowyki.languages.pooled import PooledCfg
-from nanowyki.languages.resolved import Local
 from nanowyki.languages.socketless import (
     FuelSpend,
     RxBegin,
@@ -74,14 +73,11 @@ from nanowyki.languages.socketless import (
     RxUntil,
     SleepBegin,
     SleepDone,
-    Socketless,
     Suspend,
     TxWrite,
 )
 from nanowyki.languages.surface import (
     ArrayLit,
-    Assign,
-    Binary,
     BoolLit,
     BytesLit,
     Const,
@@ -96,8 +92,8 @@ from nanowyki.languages.surface import (
 )
 from nanowyki.languages.types import TBool, TBytes, TInt, TTable, TUnit, Type
 
-from .cish_lower import Body, addr, fault, holds_bytes, i64, type_of, u32
-from .cish_types import c_type, field_name, label_name, struct_defs, struct_name, var_name
+from .cish_lower import Body, addr, fault, holds_bytes, i64, u32
+from .cish_types import c_type, field_name, label_name, struct_defs, var_name
 
 # The session's runtime state, kept in its frame before the machine's slots.
 RUNTIME_FIELDS = (
@@ -121,8 +117,6 @@ class _Function:
     def __init__(self, pass_: ConvertToCish, context: str, frame: frozenset[str]) -> None:
         self.locals: list[CVar] = [CVar("st", CStatus())]
         self.count = 0
-        self.uses: Counter[str] = Counter()  # occurrences of each local in the whole function
-        self.unused: set[str] = set()  # a chain's intermediate results, built in its result
         self.body = Body(lambda n: n in frame, pass_.literal, pass_.constant,
                          lambda s: pass_.structs[s], self.fresh, context, pass_.copier)
 
@@ -134,7 +128,7 @@ class _Function:
 
 
 class ConvertToCish(Transform):
-    """Socketless -> Cish: the service as a C translation unit.
+    """Placed -> Cish: the service as a C translation unit.
 
     Establishes: a `CUnit` holding the struct definitions of every type the program uses (each
     after the types it holds), a static constant per byte-string literal, a `wyki_atomic64` per
@@ -143,13 +137,13 @@ class ConvertToCish(Transform):
     `struct frame` (state, runtime state, frame slots) and `step` (a switch on `f->state` that
     jumps to the labelled blocks; state 0 is the entry, then each resume label in order).
     Copies cost what they copy: `copy_TYPE(dst, src)` per aggregate type holding byte strings
-    that is copied or passed by value (see cish_lower); a function that returns a local
-    assigned just before (`t = e; return t;`, `t` read nowhere else) computes `e` straight
-    into `*out`. A shared update `t = n; n = t op b` (from `n op= b`) is one atomic
-    `wyki_shared_OP(&g_n, b, &t)`.
+    that is copied or passed by value (see cish_lower). The forms of `Placed` are printed as
+    they are: a `SharedUpdate` is one atomic `wyki_shared_OP(&g_n, b, &t)`, a `ConcatInto` or
+    `AppendInto` a `wyki_concat` into its buffer with its capacity, a `BuildResult` computes
+    its value into `*out` (and `RetBuilt` only returns).
     Every C statement of a function body carries the span of the statement or exit it comes
     from (the C emitter's `#line`).
-    Assumes: a checked `Socketless` program (constants inlined, every operand an atom).
+    Assumes: a checked `Placed` program (constants inlined, every operand an atom).
 
         (SessionMachine (StateMachine b.1 [(Slot d (TBytes 4))] [(Slot r (TBool))]
           [(BasicBlock b.1 [(FuelSpend r)] (Branch (Local r (TBool)) b.1 b.2))
@@ -164,7 +158,7 @@ class ConvertToCish(Transform):
     """
 
     name = "convert-to-cish"
-    input = Socketless
+    input = Placed
     output = Cish
 
     def transform(self, tree: Node) -> Node:
@@ -318,29 +312,23 @@ class ConvertToCish(Transform):
     def handler(self, name: str, params: tuple[CVar, ...], g: PooledCfg, context: str,
                 prologue: list[CStmt]) -> CFuncDef:  # fmt: skip
         fn = _Function(self, context, frozenset())
-        fn.uses = Counter(n.name for n in walk(g) if isinstance(n, Local))
         body: list[CStmt] = list(prologue)
-        direct = _built_results(g, self.result) if context == "fn" else frozenset()
         for b in _entry_first(g.entry, g.blocks):
             body.append(CLabel(label_name(b.label)))
-            match b.stmts, b.exit:
-                case (*stmts, Assign(Local(t), "=", value) as last), Ret(Local(u)) if (
-                    t == u and t in direct
-                ):
-                    body += self.block(tuple(stmts), fn, fn.body.stmt)
-                    result = fn.body.assign(CUnary("*", CName("out")), self.result, value)
-                    body += _at(last.span, result)
-                    body += _at(b.exit.span, [CReturn(CIntLit(0, CStatus()))])
-                case _:
-                    body += self.block(b.stmts, fn, fn.body.stmt)
-                    body += _at(b.exit.span, self.exit(b.exit, fn, context, {}))
-        slots = [CVar(var_name(s.name), c_type(s.type)) for s in g.slots
-                 if s.name not in direct | fn.unused]  # fmt: skip
+            body += self.block(b.stmts, lambda s: self.handler_stmt(s, fn, context))
+            body += _at(b.exit.span, self.exit(b.exit, fn, context, {}))
+        slots = [CVar(var_name(s.name), c_type(s.type)) for s in g.slots]
         return CFuncDef(name, params, CStatus(), (*slots, *fn.locals), tuple(body))
+
+    def handler_stmt(self, s: Stmt, fn: _Function, context: str) -> list[CStmt]:
+        match s:
+            case BuildResult(value) if context == "fn":
+                return fn.body.build_result(self.result, value)
+            case _:
+                return fn.body.stmt(s)
 
     def step(self, m: StateMachine) -> CFuncDef:
         fn = _Function(self, "session", frozenset(s.name for s in m.frame))
-        fn.uses = Counter(n.name for n in walk(m) if isinstance(n, Local))
         states = {m.entry: 0}
         for b in m.blocks:
             if isinstance(b.exit, Suspend):
@@ -353,34 +341,15 @@ class ConvertToCish(Transform):
                              CSwitch(state, tuple(cases))]  # fmt: skip
         for b in _entry_first(m.entry, m.blocks):
             body.append(CLabel(label_name(b.label)))
-            body += self.block(b.stmts, fn, lambda s: self.session_stmt(s, fn))
+            body += self.block(b.stmts, lambda s: self.session_stmt(s, fn))
             body += _at(b.exit.span, self.exit(b.exit, fn, "session", states))
-        slots = [CVar(var_name(s.name), c_type(s.type)) for s in m.locals
-                 if s.name not in fn.unused]  # fmt: skip
+        slots = [CVar(var_name(s.name), c_type(s.type)) for s in m.locals]
         locals_ = (CVar("fuel", CInt64()), *slots, *fn.locals)
         return CFuncDef("step", STEP_PARAMS, CStatus(), locals_, tuple(body))
 
-    def block(self, stmts: tuple[Stmt, ...], fn: _Function,
-              lower: Callable[[Stmt], list[CStmt]]) -> list[CStmt]:  # fmt: skip
-        """The C of a block's statements, each carrying its span; a shared update's read and
-        write (`t = n; n = t + b;`) as one atomic update; a chain of concatenations built in
-        the place of its result (`_concat_chains`)."""
-        out: list[CStmt] = []
-        chains = _concat_chains(stmts, fn.uses)
-        fn.unused |= {_link_target(stmts[k]).name for k in chains} - {b for b, _ in chains.values()}
-        i = 0
-        while i < len(stmts):
-            fused = fn.body.shared_update(*stmts[i : i + 2]) if i + 1 < len(stmts) else None
-            if fused is not None:
-                out += _at(stmts[i + 1].span, fused)
-                i += 2
-            elif i in chains:
-                out += _at(stmts[i].span, fn.body.concat_link(stmts[i], *chains[i]))
-                i += 1
-            else:
-                out += _at(stmts[i].span, lower(stmts[i]))
-                i += 1
-        return out
+    def block(self, stmts: tuple[Stmt, ...], lower: Callable[[Stmt], list[CStmt]]) -> list[CStmt]:
+        """The C of a block's statements, each carrying its span."""
+        return [c for s in stmts for c in _at(s.span, lower(s))]
 
     # -- the session's own statements ----------------------------------------------------------
 
@@ -449,6 +418,8 @@ class ConvertToCish(Transform):
             case Suspend(reason, resume) if context == "session":
                 return [CAssign(CArrow(CName("f"), "state"), CIntLit(states[resume], CUInt32())),
                         CReturn(CName(SUSPEND_STATUS[reason]))]  # fmt: skip
+            case RetBuilt() if context == "fn":
+                return [CReturn(CIntLit(0, CStatus()))]  # the result is in *out already
             case Ret(value) if context == "fn":
                 out: list[CStmt] = []
                 if value is not None and not isinstance(self.result, TUnit):
@@ -465,74 +436,6 @@ def _at(span: Span | None, stmts: list[CStmt]) -> list[CStmt]:
     if span is None:
         return stmts
     return [replace(c, span=span) if c.span is None else c for c in stmts]
-
-
-def _built_results(g: PooledCfg, result: Type) -> frozenset[str]:
-    """The aggregate locals `t` that a function only builds to return (every use of `t` is in
-    a block ending `t = e; return t;`): `e` can be computed straight into `*out`."""
-    uses = Counter(n.name for n in walk(g) if isinstance(n, Local))
-    built: Counter[str] = Counter()
-    for b in g.blocks:
-        match b.stmts, b.exit:
-            case (*_, Assign(Local(t, Type() as ty), "=", _)), Ret(Local(u)) if (
-                t == u and struct_name(ty) is not None and c_type(ty) == c_type(result)
-            ):
-                built[t] += 2
-            case _:
-                pass
-    return frozenset(t for t, n in built.items() if uses[t] == n)
-
-
-def _concat_chains(stmts: tuple[Stmt, ...], uses: Counter[str]) -> dict[int, tuple[str, bool]]:
-    """The links of the concatenation chains of a block, by statement index: `(buffer, first)`.
-
-    `a ++ b ++ c` is `t1 = a ++ b; t2 = t1 ++ c` (operands computed between the links). When
-    each `t_k` but the last is read once, by the next link, the chain is built in the last
-    link's target, `buffer` (a temporary or a variable): its first link writes `a ++ b` there
-    and each next link appends its right operand in place, one copy per operand instead of one
-    per prefix. Each link keeps its own target's bound as the capacity, so it faults where and
-    when `t_k = ...` would. Not when the buffer is mentioned anywhere in the chain but as the
-    last link's target (its old value could be read), or a `t_k` has a larger bound than the
-    buffer. A fault between the links leaves the buffer half built, but a fault ends the run
-    (session, datagram or timer) whose local it is."""
-    links: dict[str, int] = {}  # a temporary -> the link that assigns it, while it ends a chain
-    before: dict[int, int] = {}  # a link -> the link whose result is its left operand
-    for i, s in enumerate(stmts):
-        match s:
-            case Assign(Local(t, TBytes() as tt), "=", Binary("++", left, _) as e) if (
-                type_of(e) == tt
-            ):
-                if isinstance(left, Local) and left.name in links and uses[left.name] == 2:
-                    before[i] = links.pop(left.name)  # 2: its assignment and this read
-                links[t] = i
-            case _:
-                pass
-    chains: dict[int, tuple[str, bool]] = {}
-    for last in links.values():
-        chain = [last]
-        while chain[-1] in before:
-            chain.append(before[chain[-1]])
-        if len(chain) < 2:
-            continue
-        targets = [_link_target(stmts[k]) for k in chain]
-        buffer = targets[0]
-        span = stmts[chain[-1] : last + 1]
-        mentions = sum(
-            isinstance(n, Local) and n.name == buffer.name for s in span for n in walk(s)
-        )
-        if mentions == 1 and all(_bound(t) <= _bound(buffer) for t in targets):
-            chains |= {k: (buffer.name, k == chain[-1]) for k in chain}
-    return chains
-
-
-def _link_target(s: Stmt) -> Local:
-    assert isinstance(s, Assign) and isinstance(s.target, Local)
-    return s.target
-
-
-def _bound(t: Local) -> int:
-    assert isinstance(t.type, TBytes)
-    return t.type.bound
 
 
 def _no_fresh(t: Type) -> str:

@@ -22,7 +22,7 @@ class RemoveCompoundAssignments(Transform):
     and the place is still bounds-checked before the value is computed, as in `p op= e`.
     On a shared variable, `n op= e` with a value that is not stable first binds `e` to a
     temporary: `e` is computed, then `n = n op t.N` reads and writes `n` with nothing in
-    between, which convert-to-cish emits as one atomic update (the language promises that a
+    between, which fuse-shared-updates makes one atomic update (the language promises that a
     compound assignment to a shared variable is atomic).
     Assumes: types are checked (`+= -= *=` on ints, `++=` on a byte-string place).
 

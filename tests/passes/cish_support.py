@@ -1,4 +1,4 @@
-"""Helpers for the tests of the passes into Cish: programs through the compiler to Socketless."""
+"""Helpers for the tests of the passes into Cish: programs through the compiler to Placed."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.wyki"))
 
 
-def socketless(path: Path, text: str | None = None) -> tuple[Node, Facts]:
-    """The program through the compiler up to Socketless (lower-waits), checked at boundaries."""
+def placed(path: Path, text: str | None = None) -> tuple[Node, Facts]:
+    """The program through the compiler up to convert-to-cish's input, `Placed`, checked at
+    boundaries."""
+    passes = pipeline.default().passes
+    last = passes[[p.name for p in passes].index("convert-to-cish") - 1]
     result = pipeline.default().run(
         pipeline.source_tree(path, text),
-        RunOptions(stop_after="lower-waits", check=CheckLevel.BOUNDARY),
+        RunOptions(stop_after=last.name, check=CheckLevel.BOUNDARY),
     )
-    assert result.language == "Socketless"
+    assert result.language == "Placed"
     return result.tree, result.facts

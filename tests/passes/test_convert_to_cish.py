@@ -1,7 +1,8 @@
-"""convert-to-cish: Socketless -> Cish, on printed Socketless IL and on real programs."""
+"""convert-to-cish: Placed -> Cish, on printed Placed IL and on real programs."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -23,10 +24,10 @@ from nanowyki.languages.cish import (
     CSwitch,
     CUnary,
 )
-from nanowyki.languages.socketless import Socketless
+from nanowyki.languages.placed import Placed
 from nanowyki.passes.convert_to_cish import ConvertToCish
 
-from .cish_support import EXAMPLES, socketless
+from .cish_support import EXAMPLES, placed
 
 SMALL = """
 (Service s
@@ -82,7 +83,7 @@ SMALL_C = """
 
 
 def convert(text: str) -> str:
-    out, _ = ConvertToCish().apply(read_tree(text, Socketless), Facts())
+    out, _ = ConvertToCish().apply(read_tree(text, Placed), Facts())
     check(out, Cish)
     return print_tree(out)
 
@@ -145,7 +146,7 @@ def test_byte_string_literals_become_static_data_of_their_own_length() -> None:
 
 
 def test_struct_definitions_come_before_their_users() -> None:
-    out, _ = ConvertToCish().apply(read_tree(RECEIVE, Socketless), Facts())
+    out, _ = ConvertToCish().apply(read_tree(RECEIVE, Placed), Facts())
     names = [d.name for d in out.decls if isinstance(d, CStructDef)]  # type: ignore[attr-defined]
     assert names.index("wyki_bytes_16") < names.index("wyki_opt_b16") < names.index("frame")
 
@@ -175,7 +176,7 @@ service u {
 
 
 def test_functions_datagrams_timers_tables_and_shared_variables(tmp_path: Path) -> None:
-    tree, facts = socketless(tmp_path / "u.wyki", SOURCE)
+    tree, facts = placed(tmp_path / "u.wyki", SOURCE)
     out, _ = ConvertToCish().apply(tree, facts)
     check(out, Cish)
     funcs = {d.name: d for d in out.decls if isinstance(d, CFuncDef)}  # type: ignore[attr-defined]
@@ -200,7 +201,7 @@ def test_functions_datagrams_timers_tables_and_shared_variables(tmp_path: Path) 
 
 def test_labels_only_at_the_top_level_of_function_bodies(tmp_path: Path) -> None:
     for example in EXAMPLES:
-        tree, facts = socketless(example)
+        tree, facts = placed(example)
         out, _ = ConvertToCish().apply(tree, facts)
         for d in out.decls:  # type: ignore[attr-defined]
             if isinstance(d, CFuncDef):
@@ -216,7 +217,7 @@ def test_labels_only_at_the_top_level_of_function_bodies(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_every_example_converts_into_valid_cish(example: Path) -> None:
-    tree, facts = socketless(example)
+    tree, facts = placed(example)
     out, _ = ConvertToCish().apply(tree, facts)
     check(out, Cish)
     has_session = any(isinstance(d, CFuncDef) and d.name == "step" for d in out.decls)  # type: ignore
@@ -259,7 +260,7 @@ service c {
 
 
 def converted(tmp_path: Path, source: str) -> tuple[str, dict[str, CFuncDef]]:
-    tree, facts = socketless(tmp_path / "c.wyki", source)
+    tree, facts = placed(tmp_path / "c.wyki", source)
     out, _ = ConvertToCish().apply(tree, facts)
     check(out, Cish)
     funcs = {d.name: d for d in out.decls if isinstance(d, CFuncDef)}  # type: ignore[attr-defined]
@@ -298,41 +299,36 @@ def test_a_struct_holding_byte_strings_is_copied_by_its_copy_function(tmp_path: 
     assert CAssign(CUnary("*", CName("out")), CName("v_r")) in walk(funcs["fn_flip"])
 
 
-def test_a_result_built_just_before_its_return_is_built_in_place(tmp_path: Path) -> None:
+def test_a_result_built_in_place_is_computed_into_out(tmp_path: Path) -> None:
     _, funcs = converted(tmp_path, COPIES)
-    make = funcs["fn_make"]
+    make = funcs["fn_make"]  # BuildResult(P(n: 1, name: name)) and RetBuilt
     assert [v.name for v in make.locals if "t__" in v.name] == []  # no temporary P
     assert CAssign(CMember(CUnary("*", CName("out")), "n"), CIntLit(1, CInt64())) in walk(make)
-    # must not fire: r is read before the return (r.n), so it is copied out at the return
+    assert calls(make, "copy_s_P") == []  # RetBuilt copies nothing out
+    # a plain return copies its local out
     assert "(CName out) (CUnary & (CName v_r))" in calls(funcs["fn_pick"], "copy_s_P")
 
 
-def test_a_compound_assignment_to_a_shared_variable_is_one_atomic_update(tmp_path: Path) -> None:
+def test_a_shared_update_is_one_atomic_call_leaving_the_old_value(tmp_path: Path) -> None:
     _, funcs = converted(tmp_path, COPIES)
     (add,) = calls(funcs["fn_bump"], "wyki_shared_add")
     assert add.startswith("(CUnary & (CName g_count)) (CName v_t__")
-    # a read then a write with a statement between them stay two atomic steps
+    assert re.search(r"\(CUnary & \(CName v_t__\d+\)\)$", add)  # &old: the old value
+    # a plain read and a plain write are an atomic load and an atomic store
+    assert calls(funcs["fn_bump"], "wyki_atomic_load") != []
     assert calls(funcs["fn_bump"], "wyki_atomic_store") != []
 
 
-def chain(between: str = "", after: str = "") -> str:
-    """A session building `t.2 = (a ++ a) ++ a` into `r`, with statements between the two
-    links and after them."""
-    a = "(Local a (TBytes 4))"
+def chain(*links: str) -> str:
+    """A session building links into its local `t.2`."""
     return f"""
 (Service s
   [(Listen tcp (IntLit 7 (TInt)))
    (SessionMachine
      (StateMachine b.1
-       [(Slot a (TBytes 4)) (Slot r (TBytes 12)) (Slot p (TBytes 12))]
-       [(Slot t.1 (TBytes 8)) (Slot t.2 (TBytes 12))]
-       [(BasicBlock b.1
-          [(Assign (Local t.1 (TBytes 8)) = (Binary ++ {a} {a} (TBytes 8)))
-           {between}
-           (Assign (Local t.2 (TBytes 12)) = (Binary ++ (Local t.1 (TBytes 8)) {a} (TBytes 12)))
-           (Assign (Local r (TBytes 12)) = (Local t.2 (TBytes 12)))
-           {after}]
-          (CloseExit))]))])
+       [(Slot a (TBytes 4))]
+       [(Slot t.2 (TBytes 12))]
+       [(BasicBlock b.1 [{" ".join(links)}] (CloseExit))]))])
 """
 
 
@@ -346,29 +342,11 @@ def concats(text: str) -> list[str]:
     return [x.replace("(CMember ", "").replace(" data)", "") for x in found]
 
 
-def test_a_concatenation_chain_is_built_in_its_last_temporary() -> None:
-    text = convert(chain())
-    # a ++ a straight into t.2 with t.1's capacity, then `++ a` appended in place
+def test_a_concatenation_chain_is_written_then_appended_in_its_buffer() -> None:
+    a = "(Local a (TBytes 4))"
+    text = convert(chain(f"(ConcatInto t.2 {a} {a} 8)", f"(AppendInto t.2 {a} 12)"))
+    # a ++ a straight into t.2 with the first link's capacity, then `++ a` appended in place
     assert concats(text) == [
         "(CArrow (CName f) v_a) -> (CName v_t__2) (8)",
         "(CName v_t__2) -> (CName v_t__2) (12)",
-    ]
-    assert "v_t__1" not in text  # no longer declared either
-
-
-def test_a_chain_whose_intermediate_is_read_again_is_not_fused() -> None:
-    again = "(Assign (Local p (TBytes 12)) = (Local t.1 (TBytes 8)))"
-    expected = [
-        "(CArrow (CName f) v_a) -> (CName v_t__1) (8)",
-        "(CName v_t__1) -> (CName v_t__2) (12)",
-    ]
-    assert concats(convert(chain(between=again))) == expected  # t.1 needed between the links
-    assert concats(convert(chain(after=again))) == expected  # t.1 needed after the chain
-
-
-def test_a_chain_is_not_built_in_a_temporary_read_before_its_end() -> None:
-    early = "(Assign (Local p (TBytes 12)) = (Local t.2 (TBytes 12)))"  # t.2's old value
-    assert concats(convert(chain(between=early))) == [
-        "(CArrow (CName f) v_a) -> (CName v_t__1) (8)",
-        "(CName v_t__1) -> (CName v_t__2) (12)",
     ]

@@ -9,11 +9,11 @@ from nanowyki.languages.cish import CDataDef, Cish, CServiceDef
 from nanowyki.passes.convert_to_cish import ConvertToCish
 from nanowyki.passes.emit_service_descriptor import EmitServiceDescriptor
 
-from .cish_support import ROOT, socketless
+from .cish_support import ROOT, placed
 
 
 def described(path: Path, text: str | None = None) -> str:
-    tree, facts = socketless(path, text)
+    tree, facts = placed(path, text)
     unit, facts = ConvertToCish().apply(tree, facts)
     out, _ = EmitServiceDescriptor().apply(unit, facts)
     check(out, Cish)
@@ -49,7 +49,7 @@ service u {
 
 
 def test_a_udp_service_with_timers(tmp_path: Path) -> None:
-    tree, facts = socketless(tmp_path / "u.wyki", UDP)
+    tree, facts = placed(tmp_path / "u.wyki", UDP)
     unit, facts = ConvertToCish().apply(tree, facts)
     out, _ = EmitServiceDescriptor().apply(unit, facts)
     timers = next(d for d in out.decls if isinstance(d, CDataDef) and d.name == "wyki_timers")  # type: ignore
@@ -65,7 +65,7 @@ def test_a_udp_service_with_timers(tmp_path: Path) -> None:
 
 
 def test_a_unit_that_has_a_descriptor_is_left_alone(tmp_path: Path) -> None:
-    tree, facts = socketless(tmp_path / "u.wyki", UDP)
+    tree, facts = placed(tmp_path / "u.wyki", UDP)
     unit, facts = ConvertToCish().apply(tree, facts)
     once, _ = EmitServiceDescriptor().apply(unit, facts)
     twice, _ = EmitServiceDescriptor().apply(once, facts)
