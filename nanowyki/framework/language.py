@@ -132,7 +132,8 @@ class Language:
         return "\n".join(lines) + "\n"
 
     def diff(self, other: Language | None = None) -> str:
-        """What this language removes from and adds to `other` (by default its parent)."""
+        """What this language removes from and adds to `other` (by default its parent): `-` a
+        production removed, `+` one added, `~` one whose field types changed (old -> new)."""
         base = other or self.parent
         if base is None:
             return self.grammar()
@@ -143,7 +144,12 @@ class Language:
             if p not in self.productions:
                 lines.append(f"  - {nonterminal_of(p).__name__} ::= {base.signature(p)}")
             elif self.hints(p) != base.hints(p):
-                lines.append(f"  ~ {nonterminal_of(p).__name__} ::= {self.signature(p)}")
+                was, now = base.hints(p), self.hints(p)
+                changed = ", ".join(
+                    f"{f}: {hint_name(was[f])} -> {hint_name(now[f])}"
+                    for f in now if now[f] != was[f]
+                )  # fmt: skip
+                lines.append(f"  ~ {nonterminal_of(p).__name__} ::= ({p.__name__} {changed})")
         for p in self._order:
             if p not in base.productions:
                 lines.append(f"  + {nonterminal_of(p).__name__} ::= {self.signature(p)}")

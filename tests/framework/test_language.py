@@ -110,7 +110,7 @@ def test_diff_against_a_further_ancestor() -> None:
 def test_diff_refinement_is_shown_with_tilde() -> None:
     assert SampleTyped.diff() == (
         "language SampleTyped extends Sample\n"
-        "  ~ Item ::= (Typed value: int ty: str)\n"
+        "  ~ Item ::= (Typed ty: str | None -> str)\n"
     )
 
 
