@@ -47,14 +47,6 @@ def fn(name: str, *stmts: str, result: str = "(TUnit)", params: str = "") -> str
     return f"(Fn {name} [{params}] {result} (Block [{' '.join(stmts)}]))"
 
 
-def frontend_available() -> bool:
-    try:
-        import nanowyki.pipeline  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def run_source(check: type[Pass], source: str) -> tuple[list[Diagnostic], Facts]:
     """Parse and type `source` with the real front end, then run `check` alone."""
     from nanowyki import pipeline

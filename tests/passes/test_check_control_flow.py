@@ -14,7 +14,6 @@ from .safety_support import (
     diagnose_source,
     example_names,
     fn,
-    frontend_available,
     run_example,
     run_il,
     service,
@@ -169,7 +168,6 @@ def test_the_function_error_points_at_the_closing_brace() -> None:
     assert d.span is not None and (d.span.line, d.span.col) == (5, 5)
 
 
-@pytest.mark.skipif(not frontend_available(), reason="front end not complete")
 def test_positions_from_source() -> None:
     src = """service s {
     listen tcp 7;
@@ -191,7 +189,6 @@ def test_positions_from_source() -> None:
     ]
 
 
-@pytest.mark.skipif(not frontend_available(), reason="front end not complete")
 @pytest.mark.parametrize("example", example_names())
 def test_examples_are_accepted(example: str) -> None:
     diags, _ = run_example(CheckControlFlow, example)

@@ -9,7 +9,6 @@ from nanowyki.passes.check_service_shape import CheckServiceShape, ServiceShape
 from .safety_support import (
     diagnose_source,
     example_names,
-    frontend_available,
     run_example,
     run_il,
 )
@@ -141,7 +140,6 @@ def test_no_fact_when_the_shape_is_wrong() -> None:
     assert shape(tcp(0), SESSION)[1] is None
 
 
-@pytest.mark.skipif(not frontend_available(), reason="front end not complete")
 def test_positions_from_source() -> None:
     src = """service s {
     listen tcp 70000;
@@ -158,14 +156,12 @@ def test_positions_from_source() -> None:
     ]
 
 
-@pytest.mark.skipif(not frontend_available(), reason="front end not complete")
 @pytest.mark.parametrize("example", example_names())
 def test_examples_are_accepted(example: str) -> None:
     diags, _ = run_example(CheckServiceShape, example)
     assert diags == []
 
 
-@pytest.mark.skipif(not frontend_available(), reason="front end not complete")
 def test_echo_shape() -> None:
     _, facts = run_example(CheckServiceShape, "echo")
     assert facts.get(ServiceShape) == ServiceShape("tcp", 7, 1024, 0, ())

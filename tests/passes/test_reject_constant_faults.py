@@ -11,7 +11,6 @@ from .safety_support import (
     diagnose_source,
     example_names,
     fn,
-    frontend_available,
     run_example,
     service,
 )
@@ -145,7 +144,6 @@ def test_faults_anywhere_in_the_program_are_found() -> None:
     assert diagnose_il(RejectConstantFaults, service(session)) == ["division by zero"]
 
 
-@pytest.mark.skipif(not frontend_available(), reason="front end not complete")
 def test_positions_from_source() -> None:
     src = """service s {
     listen tcp 7;
@@ -163,7 +161,6 @@ def test_positions_from_source() -> None:
     ]
 
 
-@pytest.mark.skipif(not frontend_available(), reason="front end not complete")
 @pytest.mark.parametrize("example", example_names())
 def test_examples_are_accepted(example: str) -> None:
     diags, _ = run_example(RejectConstantFaults, example)

@@ -14,7 +14,6 @@ from .safety_support import (
     diagnose_source,
     example_names,
     fn,
-    frontend_available,
     run_example,
     run_il,
     service,
@@ -130,7 +129,6 @@ def test_is_a_check_that_raises_all_at_once() -> None:
     assert len(caught.value.diagnostics) == 2
 
 
-@pytest.mark.skipif(not frontend_available(), reason="front end not complete")
 def test_positions_from_source() -> None:
     src = """service s {
     listen tcp 7;
@@ -145,7 +143,6 @@ def test_positions_from_source() -> None:
     ]
 
 
-@pytest.mark.skipif(not frontend_available(), reason="front end not complete")
 @pytest.mark.parametrize("example", example_names())
 def test_examples_are_accepted(example: str) -> None:
     diags, _ = run_example(RejectMisplacedEffects, example)

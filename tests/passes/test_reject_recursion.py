@@ -11,7 +11,6 @@ from .safety_support import (
     diagnose_source,
     example_names,
     fn,
-    frontend_available,
     run_example,
     run_il,
     service,
@@ -82,10 +81,6 @@ def test_calls_from_the_session_are_not_part_of_any_cycle() -> None:
     assert facts.get(CallGraph).order == ("f",)
 
 
-needs_frontend = pytest.mark.skipif(not frontend_available(), reason="front end not complete")
-
-
-@needs_frontend
 def test_positions_from_source() -> None:
     src = """service s {
     listen tcp 7;
@@ -101,14 +96,12 @@ def test_positions_from_source() -> None:
     ]
 
 
-@pytest.mark.skipif(not frontend_available(), reason="front end not complete")
 @pytest.mark.parametrize("example", example_names())
 def test_examples_are_accepted(example: str) -> None:
     diags, _ = run_example(RejectRecursion, example)
     assert diags == []
 
 
-@pytest.mark.skipif(not frontend_available(), reason="front end not complete")
 @pytest.mark.parametrize("example", example_names())
 def test_example_call_graphs_list_callees_first(example: str) -> None:
     _, facts = run_example(RejectRecursion, example)

@@ -11,7 +11,6 @@ from .safety_support import (
     diagnose_source,
     example_names,
     fn,
-    frontend_available,
     run_example,
     run_il,
     service,
@@ -119,7 +118,6 @@ def test_unit_calls_are_statements() -> None:
     assert messages(session(*stmts)) == []
 
 
-@pytest.mark.skipif(not frontend_available(), reason="front end not complete")
 def test_positions_from_source() -> None:
     src = """service s {
     listen tcp 7;
@@ -136,7 +134,6 @@ def test_positions_from_source() -> None:
     ]
 
 
-@pytest.mark.skipif(not frontend_available(), reason="front end not complete")
 @pytest.mark.parametrize("example", example_names())
 def test_examples_are_accepted(example: str) -> None:
     diags, _ = run_example(RequireHandledResults, example)

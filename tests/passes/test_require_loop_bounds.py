@@ -14,7 +14,6 @@ from .safety_support import (
     diagnose_source,
     example_names,
     fn,
-    frontend_available,
     run_example,
     run_il,
     service,
@@ -161,7 +160,6 @@ def test_at_finds_a_loop_by_span() -> None:
     assert found.at(Span("t.wyki", 1, 1, 1, 1)) is None
 
 
-@pytest.mark.skipif(not frontend_available(), reason="front end not complete")
 def test_positions_from_source() -> None:
     src = """service s {
     listen tcp 7;
@@ -178,14 +176,12 @@ def test_positions_from_source() -> None:
     ]
 
 
-@pytest.mark.skipif(not frontend_available(), reason="front end not complete")
 @pytest.mark.parametrize("example", example_names())
 def test_examples_are_accepted(example: str) -> None:
     diags, _ = run_example(RequireLoopBounds, example)
     assert diags == []
 
 
-@pytest.mark.skipif(not frontend_available(), reason="front end not complete")
 def test_echo_session_loop_runs_on_fuel() -> None:
     _, facts = run_example(RequireLoopBounds, "echo")
     assert [(b.kind, b.trips) for b in facts.get(LoopBounds).loops.values()] == [("loop", None)]
