@@ -191,7 +191,11 @@ class ResolveNames(Transform):
         if g is not None and g.kind == "shared variable":
             return SharedRef(n.name)
         if g is not None and g.kind == "table":
-            self.error(n, f"table '{n.name}' can only be used through its methods")
+            self.error(
+                n, f"table '{n.name}' can only be used through its methods",
+                f"use a method: {n.name}.get(k), {n.name}.put(k, v), {n.name}.contains(k), "
+                f"{n.name}.remove(k), {n.name}.clear(), {n.name}.size()",
+            )  # fmt: skip
         elif g is not None:
             what = "is a type, not a value" if g.kind == "struct" else "can only be called"
             self.error(n, f"{g.kind} '{n.name}' {what}")

@@ -339,6 +339,14 @@ def test_hint_for_a_misspelt_builtin_and_method() -> None:
     assert diag.hint == "did you mean 'get'?"
 
 
+def test_a_table_used_as_a_value_gets_its_methods_as_a_hint() -> None:
+    (diag,) = errors(tcp("t[1] = 2;", decls="table t: map<int, int>[4];"))
+    assert diag.message == "table 't' can only be used through its methods"
+    assert diag.hint == (
+        "use a method: t.get(k), t.put(k, v), t.contains(k), t.remove(k), t.clear(), t.size()"
+    )
+
+
 def test_no_hint_without_a_close_name() -> None:
     (diag,) = errors(tcp("send(zzzzzz);"))
     assert diag.hint is None
