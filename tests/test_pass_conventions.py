@@ -31,3 +31,20 @@ def test_enough_passes_through_enough_languages() -> None:
     languages = {lang.name for lang in pipeline.default().languages()}
     assert len(PASSES) >= 24
     assert len(languages) >= 9
+
+
+def test_every_other_module_of_passes_says_which_passes_it_supports() -> None:
+    """`nanowyki/passes/` holds one module per pass; the few helper modules beside them name,
+    in their docstring's first line, the passes they serve, and one of those imports them."""
+    names = {p.name for p in PASSES}
+    for path in sorted((ROOT / "nanowyki" / "passes").glob("*.py")):
+        stem = path.stem
+        if stem == "__init__" or stem.replace("_", "-") in names:
+            continue
+        first = path.read_text().split("\n", 1)[0]
+        served = sorted(n for n in names if n in first)
+        assert served, f"{path.name}: the first line names no pass it supports: {first}"
+        users = [
+            n for n in served if stem in (path.parent / f"{n.replace('-', '_')}.py").read_text()
+        ]
+        assert users, f"{path.name}: none of {served} imports it"

@@ -1,4 +1,4 @@
-"""C types and C names for WYKI's types and names (support for the passes into `Cish`).
+"""C types and C names for WYKI's types and names (support for convert-to-cish).
 
 Every WYKI value type is a C scalar or a named struct (see nanowyki/languages/cish.py):
 `bytes[N]` is `struct wyki_bytes_N`, `T?` is `struct wyki_opt_TAG`, `[T; n]` is
