@@ -21,7 +21,9 @@ from pathlib import Path
 
 import nanowyki
 
-RUNTIME = Path(__file__).resolve().parent.parent / "runtime_c"
+# The C runtime ships inside the package (nanowyki/runtime_c, package data; in the checkout a
+# symlink to the top-level runtime_c/), so an installed copy builds as the checkout does.
+RUNTIME = (Path(__file__).parent / "runtime_c").resolve()
 BASE_FLAGS = ("-std=c11", "-Wall", "-Wextra", "-Werror")
 # -Wframe-larger-than: the kernel's limit, so that a C frame that would not build as a module
 # (generated code keeps its aggregates in the worker's scratch) fails the ordinary build too.

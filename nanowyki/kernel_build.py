@@ -21,7 +21,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-RUNTIME = Path(__file__).resolve().parent.parent / "runtime_c"
+from nanowyki.build import RUNTIME
+
 HEADERS_PACKAGE = "linux-headers-amd64"
 BUILD_TIMEOUT = 600  # seconds; a module builds in 3-25 s here
 # the runtime directories a tree carries, and which of their files
