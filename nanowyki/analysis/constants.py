@@ -15,14 +15,15 @@ A value is an `int`, a `bool`, `bytes`, or a tuple of values (an array).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from pyrsistent import PMap
+from pyrsistent import PMap, pmap
 
 from nanowyki import purefns
-from nanowyki.framework import Node
+from nanowyki.framework import Diagnostic, Fact, Node
 from nanowyki.languages.resolved import CallBuiltin, CallFn, ConstRef, Local, SharedRef, TableCall
 from nanowyki.languages.surface import (
     ArrayLit,
@@ -30,12 +31,14 @@ from nanowyki.languages.surface import (
     Binary,
     BoolLit,
     BytesLit,
+    Const,
     Embed,
     Expr,
     Field,
     Index,
     IntLit,
     NoneLit,
+    Service,
     Slice,
     StructValue,
     Unary,
@@ -47,10 +50,18 @@ MAX_ARRAY = 65_536
 
 
 @dataclass(frozen=True)
-class ConstValues:
+class ConstValues(Fact):
     """The value of every `const` of the service that could be computed, by name."""
 
     values: PMap[str, Value]
+
+    @classmethod
+    def derive(cls, tree: Node) -> ConstValues | None:
+        """From the service's `const` declarations, which every language up to `Socketless`
+        keeps (from inline-constants on, with their values as literals)."""
+        if not isinstance(tree, Service):
+            return None
+        return Constants(tree).values()
 
 
 class NotConstant(Exception):
@@ -84,6 +95,58 @@ FAULT_MESSAGES = {
 
 def fault_message(kind: str) -> str:
     return FAULT_MESSAGES.get(kind, f"constant expression faults '{kind}'")
+
+
+Report = Callable[[Diagnostic], None]
+
+
+class Constants:
+    """The `const` declarations of a service, each computed on first use (`lookup`), so in
+    dependency order: a constant may use constants declared after it. Why a constant has no
+    value (it depends on itself, needs a run-time value, or faults) goes to `report`; an
+    ill-typed constant is left out silently (check-types explains it)."""
+
+    def __init__(self, service: Service, report: Report = lambda _: None) -> None:
+        self.decls = {d.name: d for d in service.decls if isinstance(d, Const)}
+        self.report = report
+        self.computed: dict[str, Value] = {}
+        self.failed: set[str] = set()
+        self.active: list[str] = []
+
+    def values(self) -> ConstValues:
+        """Every constant that has a value."""
+        for name in self.decls:
+            with contextlib.suppress(Unknown):
+                self.lookup(name)
+        return ConstValues(pmap(self.computed))
+
+    def lookup(self, name: str) -> Value:
+        """The value of constant `name` (`Unknown` when it has none)."""
+        if name in self.computed:
+            return self.computed[name]
+        decl = self.decls.get(name)
+        if decl is None or name in self.failed:
+            raise Unknown
+        if name in self.active:
+            self.failed.add(name)
+            self.report(Diagnostic(decl.span, f"constant '{name}' depends on itself"))
+            raise Unknown
+        self.active.append(name)
+        try:
+            self.computed[name] = evaluate(decl.value, self.lookup)
+        except NotConstant as err:
+            message = f"constant '{name}' is not computable at compile time"
+            self.report(Diagnostic(err.node.span, message, err.why))
+        except ConstFault as err:
+            self.report(Diagnostic(err.node.span, fault_message(err.kind)))
+        except Unknown:
+            pass
+        finally:
+            self.active.pop()
+        if name not in self.computed:
+            self.failed.add(name)
+            raise Unknown
+        return self.computed[name]
 
 
 def source_name(unique: str) -> str:

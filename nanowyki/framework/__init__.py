@@ -9,7 +9,7 @@ from .diagnostics import CompileError, Diagnostic, render
 from .errors import FrameworkError, ILCheckError, InternalError, PipelineError, ReadError
 from .language import Language
 from .node import Node, count_nodes, find_all, iter_children, node, occurs_in, walk
-from .passes import Analysis, Check, Facts, Pass, Rewriter, Transform, Visitor
+from .passes import Analysis, Check, Fact, Facts, Pass, Rewriter, Transform, Visitor
 from .pipeline import ALL, Pipeline, RunOptions, RunResult, Step
 from .printer import print_tree, read_tree
 from .source import Source, SourceText
@@ -22,6 +22,7 @@ __all__ = [
     "CheckLevel",
     "CompileError",
     "Diagnostic",
+    "Fact",
     "Facts",
     "FrameworkError",
     "ILCheckError",

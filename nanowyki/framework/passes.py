@@ -9,6 +9,11 @@ and an `output` language, and a docstring whose first line is `Input -> Output: 
 - `Analysis` leaves the tree alone and returns facts (a symbol table, liveness sets): typed
   values that later passes ask for by type through `Facts`, never through globals.
 
+A pass declares the facts it reads (`requires`) and adds (`provides`); it sees only what it
+declares: reading any other fact is an internal error at once. A fact class that subclasses
+`Fact` may say how to compute itself again from a tree (`Fact.derive`), so that a run which
+starts past the fact's provider (`--start-at`, from a printed tree) still has it.
+
 Passes are instantiated once per run, so they may keep per-run state (a fresh-name counter).
 """
 
@@ -17,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, Self, TypeVar, cast
 
 from pyrsistent import PMap, pmap
 
@@ -30,28 +35,63 @@ from .span import Span
 T = TypeVar("T")
 
 
+class Fact:
+    """A base for fact classes that can be computed again from a tree of a later language.
+
+    A run that starts past the pass that provides a fact (from a printed tree: printing keeps
+    the tree, not the facts) gets the fact back from the pipeline: by running the providing
+    pass again when the tree is in that pass's input language, else by `derive`."""
+
+    @classmethod
+    def derive(cls, tree: Node) -> Self | None:
+        """The fact computed from `tree`, or None when `tree` no longer holds what it takes."""
+        return None
+
+
 class Facts:
-    """An immutable map from a fact's type to the fact: what analyses hand to later passes."""
+    """An immutable map from a fact's type to the fact: what analyses hand to later passes.
 
-    __slots__ = ("_facts",)
+    The view a pass gets (`seen_by`) lets it read only the kinds it declares."""
 
-    def __init__(self, facts: PMap[type, object] | None = None) -> None:
+    __slots__ = ("_facts", "_reader")
+
+    def __init__(
+        self, facts: PMap[type, object] | None = None, reader: type[Pass] | None = None
+    ) -> None:
         self._facts: PMap[type, object] = facts if facts is not None else pmap()
+        self._reader = reader
+
+    def seen_by(self, reader: type[Pass]) -> Facts:
+        """These facts as `reader` sees them: `get` and `find` of a kind it does not declare
+        (in `requires` or `provides`) raise an internal error naming it."""
+        return Facts(self._facts, reader)
+
+    def _declared(self, kind: type) -> None:
+        reader = self._reader
+        if reader is not None and kind not in (*reader.requires, *reader.provides):
+            raise InternalError(
+                reader.name,
+                f"reads the {kind.__name__} fact but does not declare it: add it to `requires`",
+            )
 
     def get(self, kind: type[T]) -> T:
+        self._declared(kind)
         try:
             return cast(T, self._facts[kind])
         except KeyError:
             raise KeyError(f"no {kind.__name__} fact: which pass should provide it?") from None
 
     def find(self, kind: type[T]) -> T | None:
+        """The fact of `kind`, or None: for a pass that works without it (on a hand-built
+        tree, say); a pipeline gives a pass every fact it `requires`."""
+        self._declared(kind)
         return cast("T | None", self._facts.get(kind))
 
     def with_(self, *facts: object) -> Facts:
         m = self._facts
         for f in facts:
             m = m.set(type(f), f)
-        return Facts(m)
+        return Facts(m, self._reader)
 
     def __contains__(self, kind: type) -> bool:
         return kind in self._facts
@@ -198,7 +238,7 @@ class Pass:
     name: ClassVar[str]
     input: ClassVar[Language]
     output: ClassVar[Language]
-    requires: ClassVar[tuple[type, ...]] = ()  # facts that earlier passes must provide
+    requires: ClassVar[tuple[type, ...]] = ()  # facts it reads: earlier passes provide them
     provides: ClassVar[tuple[type, ...]] = ()  # facts this pass adds
 
     @classmethod
@@ -236,8 +276,8 @@ class Transform(Pass, Rewriter):
     """A pass that rewrites the tree. Override `transform` for a custom entry point."""
 
     def apply(self, tree: Node, facts: Facts) -> tuple[Node, Facts]:
-        self.facts = facts
-        supply = facts.find(NameSupply)
+        self.facts = facts.seen_by(type(self))
+        supply = facts.find(NameSupply)  # the framework's own fact, read before the pass's view
         self._next_name = supply.next if supply else first_free_name_number(tree)
         self._provided: list[object] = []
         out = self.transform(tree)
@@ -265,7 +305,7 @@ class Analysis(Pass):
             cls.output = cls.input
 
     def apply(self, tree: Node, facts: Facts) -> tuple[Node, Facts]:
-        found = self.analyze(tree, facts)
+        found = self.analyze(tree, facts.seen_by(type(self)))
         return tree, facts.with_(*(found if isinstance(found, tuple) else (found,)))
 
     def analyze(self, tree: Node, facts: Facts) -> object:
@@ -283,7 +323,7 @@ class Check(Pass):
             cls.output = cls.input
 
     def apply(self, tree: Node, facts: Facts) -> tuple[Node, Facts]:
-        self.facts = facts
+        self.facts = facts.seen_by(type(self))
         self._provided: list[object] = []
         found = list(self.diagnose(tree))
         if found:

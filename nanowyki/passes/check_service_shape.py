@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from nanowyki.framework import Check, Diagnostic, Node
+from nanowyki.analysis.constants import Constants, ConstValues
+from nanowyki.framework import Check, Diagnostic, Fact, Node
+from nanowyki.languages.linear import DatagramGraph, TimerGraph
 from nanowyki.languages.surface import Datagram, Every, Expr, Listen, Service, Session, Sessions
 from nanowyki.languages.typed import Typed
 from nanowyki.languages.types import TBytes
@@ -19,7 +21,7 @@ DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True)
-class ServiceShape:
+class ServiceShape(Fact):
     """What the runtime is sized for: `proto` "tcp" or "udp", the default `port`, how many
     `sessions` (TCP; 0 for UDP), the largest datagram (UDP; 0 for TCP) and each timer's period
     in milliseconds, in declaration order."""
@@ -29,6 +31,32 @@ class ServiceShape:
     sessions: int
     datagram_bound: int
     timers: tuple[int, ...]
+
+    @classmethod
+    def derive(cls, tree: Node) -> ServiceShape | None:
+        """From the service's declarations, which every language up to `Socketless` keeps
+        (handlers and timers as graphs from `Linear` on), in a program check-service-shape
+        accepted."""
+        if not isinstance(tree, Service):
+            return None
+        consts = Constants(tree).values().values
+        listen = next((d for d in tree.decls if isinstance(d, Listen)), None)
+        port = fold_int(listen.port, consts) if listen else None
+        if listen is None or port is None:
+            return None
+        count = next((fold_int(d.count, consts) for d in tree.decls if isinstance(d, Sessions)),
+                     DEFAULT_SESSIONS)  # fmt: skip
+        handlers = (d for d in tree.decls if isinstance(d, Datagram | DatagramGraph))
+        bound = next((t.bound for d in handlers if isinstance(t := d.declared, TBytes)), 0)
+        timers = []
+        for d in tree.decls:
+            if isinstance(d, Every | TimerGraph):
+                value = fold_int(d.period, consts)
+                if value is None:
+                    return None
+                timers.append(value * 1000 if d.unit == "s" else value)
+        sessions = (count or DEFAULT_SESSIONS) if listen.proto == "tcp" else 0
+        return cls(listen.proto, port, sessions, bound, tuple(timers))
 
 
 class CheckServiceShape(Check):
@@ -51,6 +79,7 @@ class CheckServiceShape(Check):
     name = "check-service-shape"
     input = Typed
     output = Typed
+    requires = (ConstValues,)
     provides = (ServiceShape,)
 
     def diagnose(self, tree: Node) -> Iterable[Diagnostic]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from nanowyki import purefns
-from nanowyki.analysis.constants import Value
+from nanowyki.analysis.constants import ConstValues, Value
 from nanowyki.framework import Check, Diagnostic, Node, Visitor
 from nanowyki.languages.resolved import CallBuiltin
 from nanowyki.languages.surface import Binary, Expr, Index, Service, Slice, Unary
@@ -130,6 +130,7 @@ class RejectConstantFaults(Check):
     name = "reject-constant-faults"
     input = Typed
     output = Typed
+    requires = (ConstValues,)
 
     def diagnose(self, tree: Node) -> Iterable[Diagnostic]:
         if not isinstance(tree, Service):

@@ -7,19 +7,29 @@ from dataclasses import dataclass
 
 from pyrsistent import PMap, pmap
 
-from nanowyki.framework import Check, Diagnostic, Node, Visitor
+from nanowyki.framework import Check, Diagnostic, Fact, Node, Visitor
+from nanowyki.languages.linear import FnGraph
 from nanowyki.languages.resolved import CallFn
 from nanowyki.languages.surface import Fn, Service
 from nanowyki.languages.typed import Typed
 
 
 @dataclass(frozen=True)
-class CallGraph:
+class CallGraph(Fact):
     """Which functions each function calls, and every function in an order where a function
     comes after all the functions it calls (callees first), so stack depths can be summed."""
 
     order: tuple[str, ...]
     calls: PMap[str, tuple[str, ...]]  # caller -> callees, each once, in order of first call
+
+    @classmethod
+    def derive(cls, tree: Node) -> CallGraph | None:
+        """From the calls in the functions' bodies, in every language that has functions
+        (`Fn`, then from `Linear` on `FnGraph`)."""
+        if not isinstance(tree, Service):
+            return None
+        graph, _ = _explore(_edges(tree))
+        return graph
 
 
 class _Calls(Visitor):
@@ -56,34 +66,49 @@ class RejectRecursion(Check):
     def diagnose(self, tree: Node) -> Iterable[Diagnostic]:
         if not isinstance(tree, Service):
             raise self.fail(tree, "expected a Service")
-        edges: dict[str, dict[str, CallFn]] = {}
-        for d in tree.decls:
-            if isinstance(d, Fn):
-                calls = _Calls()
-                calls.visit(d.body)
-                edges[d.name] = calls.found
-        order: list[str] = []
-        diagnostics: list[Diagnostic] = []
-        state: dict[str, str] = {}  # "active" while on the DFS path, then "done"
-        path: list[str] = []
-
-        def explore(f: str) -> None:
-            state[f] = "active"
-            path.append(f)
-            for g, call in edges.get(f, {}).items():
-                if state.get(g) == "active":
-                    diagnostics.append(_cycle(path[path.index(g) :], call))
-                elif g not in state and g in edges:
-                    explore(g)
-            path.pop()
-            state[f] = "done"
-            order.append(f)
-
-        for f in edges:
-            if f not in state:
-                explore(f)
-        self.provide(CallGraph(tuple(order), pmap({f: tuple(calls) for f, calls in edges.items()})))
+        graph, diagnostics = _explore(_edges(tree))
+        self.provide(graph)
         return diagnostics
+
+
+Edges = dict[str, dict[str, CallFn]]  # caller -> each callee's first call
+
+
+def _edges(tree: Service) -> Edges:
+    edges: Edges = {}
+    for d in tree.decls:
+        if isinstance(d, Fn | FnGraph):
+            calls = _Calls()
+            calls.visit(d.body)
+            edges[d.name] = calls.found
+    return edges
+
+
+def _explore(edges: Edges) -> tuple[CallGraph, list[Diagnostic]]:
+    """The call graph, exploring the functions depth-first in declaration order, and a
+    diagnostic at the call that closes each cycle."""
+    order: list[str] = []
+    diagnostics: list[Diagnostic] = []
+    state: dict[str, str] = {}  # "active" while on the DFS path, then "done"
+    path: list[str] = []
+
+    def explore(f: str) -> None:
+        state[f] = "active"
+        path.append(f)
+        for g, call in edges.get(f, {}).items():
+            if state.get(g) == "active":
+                diagnostics.append(_cycle(path[path.index(g) :], call))
+            elif g not in state and g in edges:
+                explore(g)
+        path.pop()
+        state[f] = "done"
+        order.append(f)
+
+    for f in edges:
+        if f not in state:
+            explore(f)
+    graph = CallGraph(tuple(order), pmap({f: tuple(calls) for f, calls in edges.items()}))
+    return graph, diagnostics
 
 
 def _cycle(cycle: list[str], call: CallFn) -> Diagnostic:

@@ -77,6 +77,7 @@ class RemoveComplexOperands(Transform):
     name = "remove-complex-operands"
     input = Bounded
     output = Flat
+    requires = (ConstValues,)
 
     def transform(self, tree: Node) -> Node:
         self.flat = Flattener(self.fresh)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pyrsistent import PMap, pmap
 
+from nanowyki.analysis.constants import ConstValues
 from nanowyki.analysis.ranges import Ranges, lower, source_text, upper
 from nanowyki.framework import Check, Diagnostic, Node, Span, iter_children
 from nanowyki.languages.surface import Datagram, Every, Expr, Fn, For, Loop, Service, Session, While
 from nanowyki.languages.typed import Typed
 from nanowyki.static_eval import constant_table, fold_int
-
-Path = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -32,26 +30,25 @@ class LoopBound:
         return self.trips is None
 
 
+Where = tuple[int, Node]  # the position of the handler or function in `decls`, and the loop
+
+
 @dataclass(frozen=True)
 class LoopBounds:
-    """Every loop's bound, keyed by the loop's path from the root: the field steps that
-    `iter_children` yields, e.g. `(".decls[3]", ".body", ".stmts[0]")`. A path is stable for
-    as long as the tree is not rewritten; later passes that move loops look them up by span
-    (`at`)."""
+    """Every loop's bound, keyed by where it is: the position of its handler or function among
+    the service's declarations, and the loop itself (its `For`, `While` or `Loop` node).
 
-    loops: PMap[Path, LoopBound]
+    Nodes compare without their spans, so a loop read back from a printed tree finds its bound
+    too. Two loops of one handler or function that are equal have the same bound: a `for`
+    declares a variable no other local there has (resolve-names made them unique), and the
+    bound of a `while` or a `loop` is its `max`. (Equal `for` loops of two functions may have
+    different bounds, from the enclosing loops: `for j in 0..i`.)"""
 
-    def at(self, span: Span) -> LoopBound | None:
-        return self._by_span.get(span)
+    loops: PMap[Where, LoopBound]
 
-    @functools.cached_property
-    def _by_span(self) -> dict[Span | None, LoopBound]:
-        """The loops by span (the first loop of a span, as a search in path order finds it):
-        looked up once per loop, a scan each time would make unify-loops quadratic."""
-        found: dict[Span | None, LoopBound] = {}
-        for bound in self.loops.values():
-            found.setdefault(bound.span, bound)
-        return found
+    def at(self, decl: int, loop: Node) -> LoopBound | None:
+        """The bound of `loop` in `decls[decl]`."""
+        return self.loops.get((decl, loop))
 
 
 _KIND = {Fn: "function", Datagram: "datagram handler", Every: "timer", Session: "session"}
@@ -77,6 +74,7 @@ class RequireLoopBounds(Check):
     name = "require-loop-bounds"
     input = Typed
     output = Typed
+    requires = (ConstValues,)
     provides = (LoopBounds,)
 
     def diagnose(self, tree: Node) -> Iterable[Diagnostic]:
@@ -84,27 +82,27 @@ class RequireLoopBounds(Check):
             raise self.fail(tree, "expected a Service")
         self.consts = constant_table(tree, self.facts)
         self.diagnostics: list[Diagnostic] = []
-        self.loops: dict[Path, LoopBound] = {}
-        for step, d in iter_children(tree):
+        self.loops: dict[Where, LoopBound] = {}
+        for i, d in enumerate(tree.decls):
             kind = _KIND.get(type(d))
             if kind is not None:
-                self.walk(d, (step,), kind, pmap())
+                self.walk(d, i, kind, pmap())
         self.provide(LoopBounds(pmap(self.loops)))
         return self.diagnostics
 
-    def walk(self, n: Node, path: Path, kind: str, env: Ranges) -> None:
+    def walk(self, n: Node, decl: int, kind: str, env: Ranges) -> None:
         match n:
             case While(limit=limit) | Loop(limit=limit):
                 word = "while" if isinstance(n, While) else "loop"
                 trips = self.limit(n, word, limit, kind)
-                self.loops[path] = LoopBound(word, trips, n.span)
+                self.loops[decl, n] = LoopBound(word, trips, n.span)
             case For():
                 trips, env = self.for_range(n, env)
-                self.loops[path] = LoopBound("for", trips, n.span)
+                self.loops[decl, n] = LoopBound("for", trips, n.span)
             case _:
                 pass
-        for step, child in iter_children(n):
-            self.walk(child, (*path, step), kind, env)
+        for _, child in iter_children(n):
+            self.walk(child, decl, kind, env)
 
     def report(self, n: Node, message: str, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(n.span, message, hint))

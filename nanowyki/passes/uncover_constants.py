@@ -18,12 +18,10 @@ says nothing about them and leaves them out of `ConstValues`.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable, Iterator
 
-from pyrsistent import pmap
-
 from nanowyki.analysis.constants import (
+    Constants,
     ConstFault,
     ConstValues,
     NotConstant,
@@ -58,50 +56,17 @@ class UncoverConstants(Check):
     def diagnose(self, tree: Node) -> Iterable[Diagnostic]:
         if not isinstance(tree, Service):
             raise self.fail(tree, "expected a Service")
-        self.decls = {d.name: d for d in tree.decls if isinstance(d, Const)}
-        self.values: dict[str, Value] = {}
-        self.failed: set[str] = set()
-        self.active: list[str] = []
         self.diags: list[Diagnostic] = []
-        for name in self.decls:
-            with contextlib.suppress(Unknown):
-                self.lookup(name)
+        self.constants = Constants(tree, self.diags.append)
+        values = self.constants.values()
         for where, e in _positions(tree):
             self.check_position(where, e)
-        self.provide(ConstValues(pmap(self.values)))
+        self.provide(values)
         return self.diags
 
-    def lookup(self, name: str) -> Value:
-        """The value of constant `name`, computed on first use."""
-        if name in self.values:
-            return self.values[name]
-        decl = self.decls.get(name)
-        if decl is None or name in self.failed:
-            raise Unknown
-        if name in self.active:
-            self.failed.add(name)
-            self.diags.append(Diagnostic(decl.span, f"constant '{name}' depends on itself"))
-            raise Unknown
-        self.active.append(name)
-        try:
-            self.values[name] = evaluate(decl.value, self.lookup)
-        except NotConstant as err:
-            message = f"constant '{name}' is not computable at compile time"
-            self.diags.append(Diagnostic(err.node.span, message, err.why))
-        except ConstFault as err:
-            self.diags.append(Diagnostic(err.node.span, fault_message(err.kind)))
-        except Unknown:
-            pass
-        finally:
-            self.active.pop()
-        if name not in self.values:
-            self.failed.add(name)
-            raise Unknown
-        return self.values[name]
-
     def known(self, name: str) -> Value:
-        if name in self.values:
-            return self.values[name]
+        if name in self.constants.computed:
+            return self.constants.computed[name]
         raise Unknown
 
     def check_position(self, where: str, e: Expr) -> None:

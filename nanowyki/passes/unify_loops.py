@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from nanowyki.framework import Node, Transform
 from nanowyki.languages.iterated import Declare, Iterate, Iterated
 from nanowyki.languages.resolved import Local
@@ -14,6 +16,7 @@ from nanowyki.languages.surface import (
     For,
     IntLit,
     Loop,
+    Service,
     While,
 )
 from nanowyki.languages.typed import Typed
@@ -32,7 +35,7 @@ class UnifyLoops(Transform):
     `while c max N { B }` becomes `Iterate(c, N, B, [])` (N as the constant's value),
     `while c { B }` `Iterate(c, nil, B, [])`, and `loop` the same with condition `true`.
     Every new expression carries its type.
-    Assumes: require-loop-bounds ran (the `LoopBounds` fact, loops looked up by span) and
+    Assumes: require-loop-bounds ran (the `LoopBounds` fact) and
     accepted the program, so every `for` has a trip bound and every `max` is a positive constant.
 
         (For i (IntLit 0 (TInt)) (ConstRef N (TInt)) (Block [B]))         ; at most 8 trips
@@ -51,8 +54,19 @@ class UnifyLoops(Transform):
     output = Iterated
     requires = (LoopBounds,)
 
+    def transform(self, tree: Node) -> Node:
+        if not isinstance(tree, Service):
+            raise self.fail(tree, "expected a Service")
+        decls = []
+        for i, d in enumerate(tree.decls):
+            self.decl = i  # where `bound` looks loops up
+            decls.append(self.visit(d))
+        if all(new is old for new, old in zip(decls, tree.decls, strict=True)):
+            return tree
+        return dataclasses.replace(tree, decls=tuple(decls))
+
     def bound(self, s: Node) -> LoopBound:
-        found = self.facts.get(LoopBounds).at(s.span) if s.span is not None else None
+        found = self.facts.get(LoopBounds).at(self.decl, s)
         if found is None:
             raise self.fail(s, "no LoopBounds entry for this loop (did require-loop-bounds run?)")
         return found

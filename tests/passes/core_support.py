@@ -19,7 +19,7 @@ from pathlib import Path
 from pyrsistent import pmap
 
 from nanowyki import pipeline
-from nanowyki.framework import Facts, Node, Pass, Rewriter, Span, check, print_tree
+from nanowyki.framework import Facts, Node, Pass, Rewriter, Span, check, print_tree, walk
 from nanowyki.interp.base import Interpreter
 from nanowyki.interp.core import CoreInterpreter
 from nanowyki.interp.scheduler import Scheduler, Task, Wait, show_wait
@@ -152,32 +152,38 @@ def both(tmp_path: Path, text: str, **kw: object) -> tuple[Behaviour, Behaviour]
 
 
 class _SpanLoops(Rewriter):
-    """Gives the k-th loop (pre-order) the span line k and records its bound `trips[k]`."""
+    """Gives the k-th loop (pre-order) the span line k."""
 
-    def __init__(self, trips: list[int | None]) -> None:
-        self.trips = trips
-        self.bounds: dict[tuple[str, ...], LoopBound] = {}
+    def __init__(self) -> None:
+        self.count = 0
 
-    def loop(self, n: Node, kind: str) -> Node:
-        k = len(self.bounds)
-        span = Span("t.wyki", k + 1, 1, k + 1, 1)
-        self.bounds[(f"loop{k}",)] = LoopBound(kind, self.trips[k], span)
+    def loop(self, n: Node) -> Node:
+        self.count += 1
+        span = Span("t.wyki", self.count, 1, self.count, 1)
         return dataclasses.replace(self.visit_children(n), span=span)
 
     def For(self, n: For) -> Node:
-        return self.loop(n, "for")
+        return self.loop(n)
 
     def While(self, n: While) -> Node:
-        return self.loop(n, "while")
+        return self.loop(n)
 
     def Loop(self, n: Loop) -> Node:
-        return self.loop(n, "loop")
+        return self.loop(n)
+
+
+_KINDS = {For: "for", While: "while", Loop: "loop"}
 
 
 def with_loop_bounds(tree: Node, *trips: int | None) -> tuple[Node, Facts]:
     """`tree` with a span on every loop, and the LoopBounds fact saying the k-th loop (in
     pre-order) runs at most `trips[k]` times (None: a session loop on fuel)."""
-    r = _SpanLoops(list(trips))
-    out = r.visit(tree)
-    assert len(r.bounds) == len(trips), f"{len(r.bounds)} loops, {len(trips)} bounds given"
-    return out, Facts().with_(LoopBounds(pmap(r.bounds)))
+    out = _SpanLoops().visit(tree)
+    assert isinstance(out, Service)
+    loops = [(i, n) for i, d in enumerate(out.decls) for n in walk(d) if type(n) in _KINDS]
+    assert len(loops) == len(trips), f"{len(loops)} loops, {len(trips)} bounds given"
+    bounds = {
+        (i, n): LoopBound(_KINDS[type(n)], k, n.span)
+        for (i, n), k in zip(loops, trips, strict=True)
+    }
+    return out, Facts().with_(LoopBounds(pmap(bounds)))

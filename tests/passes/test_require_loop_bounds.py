@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from nanowyki.framework import Facts, Span
-from nanowyki.languages.surface import Block, IntLit, Listen, Loop, Service, Session
+from nanowyki.framework import Facts, Span, read_tree, walk
+from nanowyki.languages.surface import Block, For, IntLit, Listen, Loop, Service, Session, While
+from nanowyki.languages.typed import Typed
 from nanowyki.languages.types import TInt
 from nanowyki.passes.require_loop_bounds import LoopBound, LoopBounds, RequireLoopBounds
 
@@ -26,6 +27,7 @@ S = "(Local s (TBytes 16))"
 PARAMS = "(Param n (TInt)) (Param s (TBytes 16))"
 NOT_BOUNDED = "is not a constant, a len() or a min(_, constant)"
 UNBOUNDED_END = f"cannot bound this loop: the end 'n' {NOT_BOUNDED}"
+LOOPS = (For, While, Loop)
 
 
 def num(v: int) -> str:
@@ -44,10 +46,17 @@ def in_fn(*stmts: str) -> list[str]:
     return diagnose_il(RequireLoopBounds, service(fn("f", *stmts, params=PARAMS)))
 
 
-def bounds(*decls: str) -> dict[tuple[str, ...], LoopBound]:
-    diags, facts = run_il(RequireLoopBounds, service(*decls))
+def bounds(*decls: str) -> list[LoopBound]:
+    """The bound of every loop of the service, in pre-order."""
+    text = service(*decls)
+    diags, facts = run_il(RequireLoopBounds, text)
     assert diags == []
-    return dict(sorted(facts.get(LoopBounds).loops.items()))
+    found = facts.get(LoopBounds)
+    tree = read_tree(text, Typed)
+    assert isinstance(tree, Service)
+    loops = [(i, n) for i, d in enumerate(tree.decls) for n in walk(d) if isinstance(n, LOOPS)]
+    assert len(found.loops) == len(loops)
+    return [b for i, n in loops if (b := found.at(i, n)) is not None]
 
 
 def test_unbounded_loops_outside_the_session() -> None:
@@ -65,9 +74,8 @@ def test_unbounded_loops_outside_the_session() -> None:
 
 def test_session_loops_run_on_fuel() -> None:
     found = bounds(session("(Loop nil (Block []))", f"(While {TRUE} {num(3)} (Block []))"))
-    assert [(b.kind, b.trips) for b in found.values()] == [("loop", None), ("while", 3)]
-    assert [b.fuel for b in found.values()] == [True, False]
-    assert list(found) == [(".decls[1]", ".body", ".stmts[0]"), (".decls[1]", ".body", ".stmts[1]")]
+    assert [(b.kind, b.trips) for b in found] == [("loop", None), ("while", 3)]
+    assert [b.fuel for b in found] == [True, False]
 
 
 def test_max_must_be_a_positive_constant() -> None:
@@ -83,7 +91,7 @@ def test_max_must_be_a_positive_constant() -> None:
 def test_max_through_a_constant() -> None:
     const = f"(Const LIMIT (TInt) (Binary * {num(4)} {num(25)} (TInt)))"
     loop = "(Loop (ConstRef LIMIT (TInt)) (Block []))"
-    assert [b.trips for b in bounds(const, fn("f", loop)).values()] == [100]
+    assert [b.trips for b in bounds(const, fn("f", loop))] == [100]
 
 
 @pytest.mark.parametrize(
@@ -101,7 +109,7 @@ def test_max_through_a_constant() -> None:
 )
 def test_for_ends_that_have_a_bound(stop: str, trips: int) -> None:
     found = bounds(fn("f", for_(num(0), stop), params=PARAMS))
-    assert [b.trips for b in found.values()] == [trips]
+    assert [b.trips for b in found] == [trips]
 
 
 def test_for_end_without_a_bound() -> None:
@@ -124,7 +132,7 @@ def test_session_for_loops_need_a_bound_too() -> None:
 )
 def test_for_starts_that_have_a_bound(start: str, trips: int) -> None:
     found = bounds(fn("f", for_(start, num(10)), params=PARAMS))
-    assert [b.trips for b in found.values()] == [trips]
+    assert [b.trips for b in found] == [trips]
 
 
 def test_for_start_that_may_be_negative() -> None:
@@ -136,7 +144,7 @@ def test_nested_for_uses_the_outer_variable() -> None:
     outer = for_(num(0), num(4), inner)
     tri = for_(num(0), "(Local i (TInt))", var="k")
     found = bounds(fn("f", outer, for_(num(0), num(6), tri)))
-    assert [b.trips for b in found.values()] == [4, 10, 6, 5]
+    assert [b.trips for b in found] == [4, 10, 6, 5]
 
 
 def test_the_for_variable_is_only_known_inside_its_loop() -> None:
@@ -150,14 +158,21 @@ def test_renamed_locals_are_shown_as_written() -> None:
     assert in_fn(for_(num(0), "(Local n.2 (TInt))")) == [UNBOUNDED_END]
 
 
-def test_at_finds_a_loop_by_span() -> None:
+def test_at_finds_a_loop_by_where_it_is_spans_aside() -> None:
     where = Span("t.wyki", 3, 9, 3, 30)
     loop = Loop(None, Block(()), span=where)
     tree = Service("s", (Listen("tcp", IntLit(7, TInt())), Session(Block((loop,)))))
     _, facts = RequireLoopBounds().apply(tree, Facts())
     found = facts.get(LoopBounds)
-    assert found.at(where) == LoopBound("loop", None, where)
-    assert found.at(Span("t.wyki", 1, 1, 1, 1)) is None
+    assert found.at(1, loop) == LoopBound("loop", None, where)
+    assert found.at(1, Loop(None, Block(()))) == LoopBound("loop", None, where)  # as read back
+    assert found.at(0, loop) is None
+
+
+def test_equal_loops_of_two_functions_keep_their_own_bounds() -> None:
+    inner = for_(num(0), "(Local i (TInt))", var="j")
+    small, large = for_(num(0), num(4), inner), for_(num(0), num(8), inner)
+    assert [b.trips for b in bounds(fn("f", small), fn("g", large))] == [4, 3, 8, 7]
 
 
 def test_positions_from_source() -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pyrsistent import pmap
 
 from nanowyki.framework import Facts, InternalError, check, read_tree, walk
 from nanowyki.languages.iterated import Iterate, Iterated
 from nanowyki.languages.surface import For, Loop, While
 from nanowyki.languages.typed import Typed
+from nanowyki.passes.require_loop_bounds import LoopBounds
 from nanowyki.passes.unify_loops import UnifyLoops
 
 from .core_support import EXAMPLES, norm, session_body, session_il, typed, with_loop_bounds
@@ -68,7 +70,10 @@ def test_nested_loops_are_all_rewritten_with_distinct_end_names() -> None:
         f"(For i (IntLit 0 (TInt)) (IntLit 4 (TInt))"
         f" (Block [(Loop nil (Block [{inner} (Break)]))]))"
         f"(For k (IntLit 0 (TInt)) (IntLit 2 (TInt)) (Block []))",
-        4, None, 3, 2,
+        4,
+        None,
+        3,
+        2,
     )
     assert "end.1" in got and "end.2" in got and "end.3" in got
     assert "(IntLit 3 (TInt)) (Block [(Continue)])" in got  # the inner for's bound
@@ -94,8 +99,8 @@ def test_a_program_without_loops_is_returned_unchanged() -> None:
 
 def test_a_loop_missing_from_loop_bounds_is_an_internal_error() -> None:
     bare = read_tree(session_il("(For i (IntLit 0 (TInt)) (IntLit 3 (TInt)) (Block []))"), Typed)
-    with pytest.raises(InternalError, match="unify-loops"):
-        UnifyLoops().apply(bare, with_loop_bounds(bare, 3)[1])  # no span: cannot be looked up
+    with pytest.raises(InternalError, match="no LoopBounds entry"):
+        UnifyLoops().apply(bare, Facts().with_(LoopBounds(pmap())))
     with pytest.raises(InternalError, match="without a static trip bound"):
         UnifyLoops().apply(*with_loop_bounds(bare, None))
 
