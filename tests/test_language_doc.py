@@ -202,3 +202,19 @@ def test_every_reject_file_is_under_a_rule() -> None:
 
 def test_the_rule_table_uses_the_numbered_rules() -> None:
     assert set(rule_table().values()) <= numbered_rules()
+
+
+def test_the_fuel_the_doc_names_is_the_compiled_code_s_and_the_interpreter_s() -> None:
+    """A loop without a bound yields once every N iterations that did not wait: the same N in
+    the doc, the C runtime (`WYKI_FUEL`) and the interpreters' default."""
+    import inspect
+
+    from nanowyki.interp.base import Interpreter
+
+    said = re.search(r"it yields once every (\d+) iterations", DOC.read_text())
+    assert said is not None
+    header = (ROOT / "runtime_c" / "include" / "wyki_gen.h").read_text()
+    define = re.search(r"#define WYKI_FUEL (\d+)", header)
+    assert define is not None
+    default = inspect.signature(Interpreter.start).parameters["fuel"].default
+    assert int(said.group(1)) == int(define.group(1)) == default

@@ -15,19 +15,39 @@ means "no such path". With exits `next` (falls through), `break`, `continue` and
 loops (see `loop` for the iteration counting), so the maximum over every segment of a handler
 is an upper bound of the cost between two consecutive yields. Maxima are taken per field, so a
 bound may combine the worst parts of different paths: it is conservative, never low.
+
+`Costs` applies the algebra to the statements of `Bounded` (the cost model is in
+uncover-step-bounds's docstring); insert-yield-points, uncover-step-bounds and
+require-step-budget all count with it, so a loop gets its checkpoint, the report its number and
+an over-budget handler its diagnostic from the same arithmetic.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from nanowyki.builtins import BUILTINS, Where
 from nanowyki.framework import Node, find_all, iter_children
-from nanowyki.languages.bounded import Checkpoint
-from nanowyki.languages.iterated import Send
+from nanowyki.languages.bounded import BoundedLoop, Checkpoint, FueledLoop
+from nanowyki.languages.iterated import Declare, Log, Reply, Send, Unwrap
 from nanowyki.languages.resolved import CallBuiltin, CallFn, TableCall
-from nanowyki.languages.surface import Close, Expr, Stmt
+from nanowyki.languages.surface import (
+    Assign,
+    Block,
+    Break,
+    Close,
+    Continue,
+    Datagram,
+    Every,
+    Expr,
+    ExprStmt,
+    Fn,
+    If,
+    Return,
+    Session,
+    Stmt,
+)
 from nanowyki.languages.types import TBytes
 
 Cost = int | None  # None: no such path
@@ -239,3 +259,130 @@ def is_yield_point(s: Stmt) -> bool:
         if isinstance(child, Expr)
         for e in find_all(child, (CallBuiltin,))
     )
+
+
+def longest(p: Paths) -> int:
+    """The most steps any of `p`'s paths runs without passing a yield point: how much a
+    statement adds, at worst, to one segment of the handler around it."""
+    return worst(*p.thru.values(), p.to_yield, *p.from_yield.values(), p.inner) or 0
+
+
+Fail = Callable[[Node, str], Exception]  # a pass's `fail`: the internal error to raise
+Handler = Fn | Session | Datagram | Every
+
+
+class Costs:
+    """The `Paths` of `Bounded` statements, in one unit (`Weights`). `fail` makes the internal
+    error for a form the cost model cannot bound (a fueled loop that can go round without a
+    yield point, a function that yields, a jump out of a body)."""
+
+    def __init__(self, w: Weights, fail: Fail) -> None:
+        self.w = w
+        self.fail = fail
+
+    @classmethod
+    def of_functions(cls, w: Weights, fail: Fail, fns: Iterable[Fn], order: Iterable[str]) -> Costs:
+        """Costs whose `w.fns` holds the bound of every function, costed callees first (`order`
+        from `CallGraph`)."""
+        costs = cls(w, fail)
+        by_name = {f.name: f for f in fns}
+        for name in order:
+            w.fns[name] = costs.handler(by_name[name])
+        return costs
+
+    def handler(self, d: Handler) -> int:
+        """The costliest segment of a handler's or a function's body."""
+        paths = self.block(d.body)
+        if isinstance(d, Fn):
+            if paths.to_yield is not None:
+                raise self.fail(d, f"function '{d.name}' can yield")
+            escapes = [k for k in paths.thru if k not in (NEXT, RETURN)]
+        else:
+            # A bare `return;` ends a datagram or timer run; a session has no return.
+            ends = (NEXT,) if isinstance(d, Session) else (NEXT, RETURN)
+            escapes = [k for k in (*paths.thru, *paths.from_yield) if k not in ends]
+        if escapes:
+            raise self.fail(d, f"'{escapes[0]}' leaves the body")
+        return worst(paths.segment(), paths.thru.get(RETURN)) or 0
+
+    def test_cost(self, s: BoundedLoop | FueledLoop) -> int:
+        """A loop's exit `test` (from lift-loop-conditions) runs with each condition check: its
+        costlier way out (falling through or `break`ing out of the loop) is added to it."""
+        if s.test is None:
+            return 0
+        paths = self.block(s.test)
+        if paths.to_yield is not None or set(paths.thru) - {NEXT, BREAK}:
+            raise self.fail(s, "a loop test that yields or jumps elsewhere than out of the loop")
+        return worst(paths.thru.get(NEXT), paths.thru.get(BREAK)) or 0
+
+    def turn(self, s: BoundedLoop | FueledLoop) -> Paths:
+        """One turn of a loop: its body (a `continue` goes on to the step), then its step."""
+        return seq(self.block(s.body).without(CONTINUE), self.block(s.step))
+
+    def yield_free_rounds(self, s: BoundedLoop) -> int:
+        """The most steps a loop's turns add up to when none of them passes a yield point:
+        its limit times one round (the condition, its test and a turn without a yield); 0 when
+        every turn passes one."""
+        per = plus(self.turn(s).thru.get(NEXT), self.w.of(s) + self.test_cost(s))
+        return 0 if per is None else s.limit * per
+
+    def block(self, b: Block) -> Paths:
+        out = simple(0)
+        for s in b.stmts:
+            out = seq(out, self.stmt(s))
+        return out
+
+    def stmt(self, s: Stmt) -> Paths:
+        own = self.w.of(s)
+        match s:
+            case Close() | Send() | Checkpoint():
+                return yields(own, ends=isinstance(s, Close))
+            case Break():
+                return jump(BREAK, own)
+            case Continue():
+                return jump(CONTINUE, own)
+            case Return():
+                return jump(RETURN, own)
+            case Unwrap(else_=else_):
+                first = yields(own) if is_yield_point(s) else simple(own)
+                return seq(first, alt(simple(0), self.block(else_)))
+            case Declare() | Assign() | ExprStmt() | Log() | Reply():
+                return yields(own) if is_yield_point(s) else simple(own)
+            case If(then=then, else_=else_):
+                other = simple(0) if else_ is None else self.block(else_)
+                return seq(simple(own), alt(self.block(then), other))
+            case BoundedLoop() | FueledLoop():
+                own += self.test_cost(s)
+                try:
+                    return loop(own, self.turn(s), s.limit if isinstance(s, BoundedLoop) else None)
+                except Unbounded:
+                    raise self.fail(s, "a fueled loop can go round without a yield point") from None
+            case _:
+                raise self.fail(s, "not a statement of Bounded")
+
+    def heaviest(self, body: Block, over: int) -> tuple[Node, int] | None:
+        """Where a body whose segments run more than `over` steps spends them: the innermost
+        loop, or the call of a function, that alone runs more than `over` steps without a yield
+        point, and that count; None when no single statement does (the body is long, not a
+        part of it).
+
+        The costliest statement of `body` is searched first, inside its blocks (a loop's body,
+        an `if`'s branches), then its calls, and is itself the answer when neither is."""
+        sized = [(longest(self.stmt(s)), i) for i, s in enumerate(body.stmts)]
+        steps, i = max(sized, default=(0, 0))
+        if steps <= over:
+            return None
+        s = body.stmts[i]
+        for _, child in iter_children(s):
+            if isinstance(child, Block) and (inner := self.heaviest(child, over)) is not None:
+                return inner
+        calls = [
+            (self.w.fns[e.func] + 1, e)
+            for _, child in iter_children(s)
+            if isinstance(child, Expr)
+            for e in find_all(child, (CallFn,))
+        ]
+        cost, call = max(calls, key=lambda c: c[0], default=(0, None))
+        if call is not None and cost > over:
+            return call, cost
+        return s, steps

@@ -3,10 +3,12 @@ and a yield point.
 
 bound-loops turns each `Iterate` into a `BoundedLoop` (its limit is a number: the user's
 `max N` or the static trip bound of a `for`) or, for a session loop without a limit, a
-`FueledLoop`; insert-yield-points puts a `Checkpoint` at the head of every fueled loop's body:
-it spends one unit of the session's fuel and, when the fuel is spent, returns to the scheduler
-so other sessions run (cooperative fairness). Every handler therefore returns to the scheduler
-after a statically bounded number of steps (uncover-step-bounds computes the bound).
+`FueledLoop`; insert-yield-points puts a `Checkpoint` at the head of every fueled loop's body,
+and of every session `BoundedLoop` that can run long without a yield point: it spends one unit
+of the session's fuel and, when the fuel is spent, returns to the scheduler so other sessions
+run (cooperative fairness); it never faults. Every handler therefore returns to the scheduler
+after a statically bounded number of steps (uncover-step-bounds computes the bound,
+require-step-budget holds it to the budget).
 
     - Stmt ::= (Iterate cond limit body step)
     + Stmt ::= (BoundedLoop cond limit body step test) | (FueledLoop cond body step test)
@@ -30,7 +32,9 @@ class BoundedLoop(Stmt):
     the loop); the iteration is now *entered*: the `limit + 1`-th entry faults `fuel`; run
     `body` (`continue` skips to the step); run `step`. `test` (None: no statements) is where
     lift-loop-conditions moves `cond` (as `if !c { break; }`), so that the count of entries,
-    and so the fault, stays exactly where it was when the condition was `cond`."""
+    and so the fault, stays exactly where it was when the condition was `cond`. In a session,
+    `body` may start with a `Checkpoint` (a long loop, insert-yield-points): it yields on fuel
+    and never faults, so the loop still ends at its limit exactly as without it."""
 
     cond: Expr
     limit: int

@@ -15,16 +15,18 @@ The cost model (a "step" is one statement executed):
   costed the same way;
 - a yield point -- a blocking operation (`recv*`, `send`, `sleep`, `close`) or a `Checkpoint`
   -- costs its statement (1 plus its calls) and ends a segment; the next segment starts right
-  after it. A `FueledLoop`'s body starts with a `Checkpoint`, so a segment goes round such a
-  loop at most once: from the checkpoint to the end of the body, the step, the condition, and
-  back to the checkpoint.
+  after it. A `FueledLoop`'s body starts with a `Checkpoint` (and so does a long session
+  `BoundedLoop`'s, insert-yield-points), so a segment goes round such a loop at most once:
+  from the checkpoint to the end of the body, the step, the condition, and back to the
+  checkpoint.
 - a loop's exit `test` block (where lift-loop-conditions moves the condition) runs with each
   condition check: its costlier way out (on, or `break` out of the loop) adds to `c`.
 
 A handler's bound is the costliest segment: from its start, or a yield point, to the next
 yield point or its end. (At run time a yield point yields only when it must wait, or, for a
 `Checkpoint`, when the session's fuel is spent, so one run of a session between two real
-yields executes at most `fuel` such segments back to back.)
+yields executes at most `fuel` such segments back to back.) The arithmetic is
+`nanowyki.analysis.steps` (`Costs`), shared with insert-yield-points and require-step-budget.
 
 "Bytes scanned" is a second, separate worst case over the same paths: the bytes the builtins
 that scan byte strings (`find`, `field`, `nfields`, `starts_with`, `ends_with`, `eq_nocase`,
@@ -37,42 +39,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nanowyki.analysis.steps import (
-    BREAK,
-    CONTINUE,
-    NEXT,
-    RETURN,
-    Paths,
-    Unbounded,
-    Weights,
-    alt,
-    is_yield_point,
-    jump,
-    loop,
-    seq,
-    simple,
-    worst,
-    yields,
-)
+from nanowyki.analysis.steps import Costs, Weights, is_yield_point
 from nanowyki.framework import Analysis, Facts, Node, Span, find_all
-from nanowyki.languages.bounded import Bounded, BoundedLoop, Checkpoint, FueledLoop
-from nanowyki.languages.iterated import Declare, Log, Reply, Send, Unwrap
-from nanowyki.languages.surface import (
-    Assign,
-    Block,
-    Break,
-    Close,
-    Continue,
-    Datagram,
-    Every,
-    ExprStmt,
-    Fn,
-    If,
-    Return,
-    Service,
-    Session,
-    Stmt,
-)
+from nanowyki.languages.bounded import Bounded
+from nanowyki.languages.surface import Datagram, Every, Fn, Service, Session, Stmt
 from nanowyki.passes.reject_recursion import CallGraph
 
 
@@ -123,11 +93,10 @@ class UncoverStepBounds(Analysis):
     def analyze(self, tree: Node, facts: Facts) -> StepBounds:
         if not isinstance(tree, Service):
             raise self.fail(tree, "expected a Service")
-        steps, scanned = Weights(1, False), Weights(0, True)
-        fns = {d.name: d for d in tree.decls if isinstance(d, Fn)}
-        for name in facts.get(CallGraph).order:
-            for w in (steps, scanned):
-                w.fns[name] = self._bound(fns[name], w)
+        fns = [d for d in tree.decls if isinstance(d, Fn)]
+        order = facts.get(CallGraph).order
+        steps = Costs.of_functions(Weights(1, False), self.fail, fns, order)
+        scanned = Costs.of_functions(Weights(0, True), self.fail, fns, order)
         found: list[HandlerSteps] = []
         timers = 0
         for d in tree.decls:
@@ -145,67 +114,8 @@ class UncoverStepBounds(Analysis):
                     continue
             points = sum(1 for n in find_all(d, (Stmt,)) if is_yield_point(n))
             if isinstance(d, Fn):  # bounded already, callees first
-                bounds = steps.fns[d.name], scanned.fns[d.name]
+                bounds = steps.w.fns[d.name], scanned.w.fns[d.name]
             else:
-                bounds = self._bound(d, steps), self._bound(d, scanned)
+                bounds = steps.handler(d), scanned.handler(d)
             found.append(HandlerSteps(kind, label, d.span, points, *bounds))
         return StepBounds(tuple(found))
-
-    def _bound(self, d: Fn | Session | Datagram | Every, w: Weights) -> int:
-        paths = self.block(d.body, w)
-        if isinstance(d, Fn):
-            if paths.to_yield is not None:
-                raise self.fail(d, f"function '{d.name}' can yield")
-            escapes = [k for k in paths.thru if k not in (NEXT, RETURN)]
-        else:
-            # A bare `return;` ends a datagram or timer run; a session has no return.
-            ends = (NEXT,) if isinstance(d, Session) else (NEXT, RETURN)
-            escapes = [k for k in (*paths.thru, *paths.from_yield) if k not in ends]
-        if escapes:
-            raise self.fail(d, f"'{escapes[0]}' leaves the body")
-        return worst(paths.segment(), paths.thru.get(RETURN)) or 0
-
-    def test_cost(self, s: BoundedLoop | FueledLoop, w: Weights) -> int:
-        """A loop's exit `test` (from lift-loop-conditions) runs with each condition check: its
-        costlier way out (falling through or `break`ing out of the loop) is added to it."""
-        if s.test is None:
-            return 0
-        paths = self.block(s.test, w)
-        if paths.to_yield is not None or set(paths.thru) - {NEXT, BREAK}:
-            raise self.fail(s, "a loop test that yields or jumps elsewhere than out of the loop")
-        return worst(paths.thru.get(NEXT), paths.thru.get(BREAK)) or 0
-
-    def block(self, b: Block, w: Weights) -> Paths:
-        out = simple(0)
-        for s in b.stmts:
-            out = seq(out, self.stmt(s, w))
-        return out
-
-    def stmt(self, s: Stmt, w: Weights) -> Paths:
-        own = w.of(s)
-        match s:
-            case Close() | Send() | Checkpoint():
-                return yields(own, ends=isinstance(s, Close))
-            case Break():
-                return jump(BREAK, own)
-            case Continue():
-                return jump(CONTINUE, own)
-            case Return():
-                return jump(RETURN, own)
-            case Unwrap(else_=else_):
-                first = yields(own) if is_yield_point(s) else simple(own)
-                return seq(first, alt(simple(0), self.block(else_, w)))
-            case Declare() | Assign() | ExprStmt() | Log() | Reply():
-                return yields(own) if is_yield_point(s) else simple(own)
-            case If(then=then, else_=else_):
-                other = simple(0) if else_ is None else self.block(else_, w)
-                return seq(simple(own), alt(self.block(then, w), other))
-            case BoundedLoop() | FueledLoop():
-                own += self.test_cost(s, w)
-                turn = seq(self.block(s.body, w).without(CONTINUE), self.block(s.step, w))
-                try:
-                    return loop(own, turn, s.limit if isinstance(s, BoundedLoop) else None)
-                except Unbounded:
-                    raise self.fail(s, "a fueled loop can go round without a yield point") from None
-            case _:
-                raise self.fail(s, "not a statement of Bounded")
