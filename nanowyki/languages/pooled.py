@@ -3,9 +3,9 @@ function is a slot of static size, declared once at the top of its graph.
 
 hoist-locals replaces each `Declare` by a plain assignment and lists the variable, with its
 type, among the graph's slots; every byte string has a static bound, so every slot has a
-static size. uncover-memory-layout then lays out each handler's slots, every table and the
-session frame pool, and reports the service's memory (bytes per session frame, per pool, per
-table, and the whole arena at the declared session limit, in 2 MiB superpages).
+static size. uncover-memory-layout then lays out each handler's slots and sizes the session
+buffers; what the compiled service maps (the frame after liveness, the scratch, the tables, the
+arena in 2 MiB superpages) is computed from the C and printed by `nanowyki check --report`.
 
     - Graph ::= (Cfg entry blocks)
     + Graph ::= (PooledCfg entry slots blocks)

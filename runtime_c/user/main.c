@@ -415,9 +415,10 @@ int main(int argc, char **argv)
 		if (pthread_create(&rt.workers[started].thread, NULL, worker_main,
 				   &rt.workers[started]) != 0)
 			goto stop;
-	wyki_logf("%s ready on %s port %u (%u workers, %u sessions, arena %zu MiB in %s)",
-		  rt.svc->name, rt.svc->proto == WYKI_TCP ? "tcp" : "udp", rt.port, rt.nworkers,
-		  rt.nsessions, rt.map_size >> 20, rt.map_kind);
+	/* "bytes used": what `nanowyki check --report` computes (tests/test_report_binaries.py) */
+	wyki_logf("%s ready on %s port %u (%u workers, %u sessions, arena %zu MiB in %s, "
+		  "%zu bytes used)", rt.svc->name, rt.svc->proto == WYKI_TCP ? "tcp" : "udp",
+		  rt.port, rt.nworkers, rt.nsessions, rt.map_size >> 20, rt.map_kind, rt.arena.used);
 	if (rt.ctl.on)
 		control_loop(&set);
 	else

@@ -1,22 +1,12 @@
-"""uncover-memory-layout: every frame, table and buffer, and the arena (Pooled -> Pooled)."""
+"""uncover-memory-layout: every frame before liveness, and the buffer sizes (Pooled -> Pooled)."""
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from pyrsistent import pmap
 
-from nanowyki.analysis.memory import (
-    SUPERPAGE,
-    TX_BUFFER_BYTES,
-    MemoryLayout,
-    SlotLayout,
-    size_of,
-)
+from nanowyki.analysis.memory import TX_BUFFER_BYTES, MemoryLayout, SlotLayout, size_of
 from nanowyki.framework import Facts, read_tree
 from nanowyki.languages.pooled import Pooled
 from nanowyki.languages.types import (
@@ -29,11 +19,9 @@ from nanowyki.languages.types import (
     Type,
 )
 from nanowyki.passes.check_service_shape import ServiceShape
-from nanowyki.passes.reject_recursion import CallGraph
 from nanowyki.passes.uncover_memory_layout import UncoverMemoryLayout
-from nanowyki.report import memory_section
 
-from .linear_support import EXAMPLES, ROOT, run, run_example
+from .linear_support import EXAMPLES, run, run_example
 
 FIELDS: dict[str, tuple[Type, ...]] = {"P": (TBool(), TInt(), TBytes(3))}
 
@@ -86,13 +74,11 @@ TCP = """
            (Assign (Local n (TInt)) = (CallFn f [(IntLit 1 (TInt))] (TInt)))]
           (CloseExit))]))])
 """
-CALLS = CallGraph(("g", "f"), pmap({"g": (), "f": ("g",)}))
 
 
 def layout(text: str, sessions: int = 10, proto: str = "tcp") -> MemoryLayout:
     tree = read_tree(text.replace("SESSIONS", str(sessions)), Pooled)
-    calls = CALLS if proto == "tcp" else CallGraph((), pmap())
-    facts = Facts().with_(calls, ServiceShape(proto, 7, sessions if proto == "tcp" else 0, 0, ()))
+    facts = Facts().with_(ServiceShape(proto, 7, sessions if proto == "tcp" else 0, 0, ()))
     out, found = UncoverMemoryLayout().apply(tree, facts)
     assert out is tree  # an analysis changes nothing
     return found.get(MemoryLayout)
@@ -103,38 +89,27 @@ def test_session_frame_lays_slots_out_at_8_aligned_offsets() -> None:
     session = m.frame("session")
     assert session is not None
     assert [(s.name, s.offset, s.size) for s in session.slots] == [
-        ("o", 0, 112), ("ok", 112, 1), ("line", 120, 104), ("n", 224, 8)
+        ("o", 0, 112),
+        ("ok", 112, 1),
+        ("line", 120, 104),
+        ("n", 224, 8),
     ]
     assert session.bytes == 232 and m.session_frame_bytes == 232
 
 
-def test_function_frames_hold_parameters_then_slots_and_stacks_follow_the_call_graph() -> None:
+def test_function_frames_hold_parameters_then_slots() -> None:
     m = layout(TCP)
-    g, f, session = m.frame("fn g"), m.frame("fn f"), m.frame("session")
-    assert g is not None and f is not None and session is not None
+    g, f = m.frame("fn g"), m.frame("fn f")
+    assert g is not None and f is not None
     assert g.slots[0] == SlotLayout("a", TInt(), 0, 8)
-    assert (g.bytes, g.stack_bytes, g.deepest) == (16, 0, ())
-    assert (f.bytes, f.stack_bytes, f.deepest) == (40, 16, ("g",))  # x 8, u 8, v 24
-    assert (session.stack_bytes, session.deepest) == (56, ("f", "g"))  # 40 + 16
+    assert (g.bytes, f.bytes) == (16, 40)  # a 8, t 8; x 8, u 8, v 24
 
 
-def test_tables_pools_buffers_and_arena() -> None:
-    m = layout(TCP)
-    (cache,) = m.tables
-    assert (cache.capacity, cache.entry_bytes, cache.bytes) == (100, 48, 4800)  # 8 + 24 + 16
-    assert m.shared_bytes == 8
-    assert m.session_pool_bytes == 2320  # 10 x 232
+def test_buffers_and_the_session_limit() -> None:
+    m = layout(TCP, sessions=10_000)
+    assert m.sessions == 10_000
     assert m.rx_buffer_bytes == 4096  # 100 + 2, rounded up to 4 KiB
     assert m.tx_buffer_bytes == TX_BUFFER_BYTES == 65536
-    assert m.buffer_pool_bytes == 696_320  # 10 x (4096 + 65536)
-    assert m.arena_bytes == 2320 + 696_320 + 4800 + 8 == 703_448
-    assert m.superpages == 1 and m.superpage_bytes == SUPERPAGE
-
-
-def test_the_arena_grows_with_the_session_limit_in_whole_superpages() -> None:
-    m = layout(TCP, sessions=10_000)
-    assert m.arena_bytes == 10_000 * 232 + 10_000 * 69_632 + 4800 + 8 == 698_644_808
-    assert m.superpages == 334  # 333 x 2 MiB = 698 351 616 is short
 
 
 UDP = """
@@ -153,22 +128,7 @@ def test_a_udp_service_has_no_session_pool_and_its_packet_is_in_the_datagram_fra
     assert datagram is not None and timer is not None
     assert [(s.name, s.offset) for s in datagram.slots] == [("p", 0), ("n", 520)]
     assert datagram.bytes == 528 and timer.bytes == 8
-    assert m.sessions == 0 and m.session_pool_bytes == 0 and m.buffer_pool_bytes == 0
-    assert m.handler_frame_bytes == 536 and m.arena_bytes == 536 and m.superpages == 1
-
-
-def test_memory_report_section() -> None:
-    lines = memory_section(Facts().with_(layout(TCP)))
-    rows = {cells[0]: cells[1:] for cells in (re.split(r"\s{2,}", line) for line in lines)}
-    assert rows["session frames"] == ["10", "232", "2,320"]
-    assert rows["receive buffers"] == ["10", "4,096", "40,960"]
-    assert rows["transmit buffers"] == ["10", "65,536", "655,360"]
-    assert rows["table 'cache'"] == ["100", "48", "4,800"]
-    assert rows["shared variables"] == ["1", "8", "8"]
-    assert rows["arena"] == ["703,448"]
-    assert rows["superpages (2 MiB)"] == ["1", "2,097,152", "2,097,152"]
-    assert rows["stack"] == ["bytes", "deepest call chain"]
-    assert rows["session"] == ["56", "f -> g"]
+    assert m.sessions == 0 and m.session_frame_bytes == 0
 
 
 def test_source_program_sizes_its_receive_buffer_from_its_largest_receive(tmp_path: Path) -> None:
@@ -184,20 +144,12 @@ def test_source_program_sizes_its_receive_buffer_from_its_largest_receive(tmp_pa
     }"""
     m = run(src, "uncover-memory-layout", tmp_path).facts.get(MemoryLayout)
     assert m.rx_buffer_bytes == 8192  # 5000 + 2 rounded up to 4 KiB
-    assert m.sessions == 3 and m.session_pool_bytes == 3 * m.session_frame_bytes
+    assert m.sessions == 3
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_every_example_has_a_layout(example: Path) -> None:
     m = run_example(example, "uncover-memory-layout").facts.get(MemoryLayout)
-    assert m.arena_bytes > 0 and m.superpages * SUPERPAGE >= m.arena_bytes
+    assert m.frames and m.rx_buffer_bytes % 4096 == 0
     for f in m.frames:
         assert all(s.offset % 8 == 0 for s in f.slots)
-
-
-def test_check_report_prints_the_memory_section() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "nanowyki", "check", "--report", "examples/echo.wyki"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout
-    assert "memory (static" in out and "session frames" in out and "superpages (2 MiB)" in out

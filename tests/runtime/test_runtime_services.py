@@ -6,6 +6,7 @@ time: where something must eventually happen, a bounded poll waits for it.
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -48,7 +49,7 @@ def test_ready_line(service: Start) -> None:
     svc = service("echo", "--workers", "2", "--sessions", "16")
     line = svc.wait_for_line(" ready on ")
     assert f"echo ready on tcp port {svc.port} (2 workers, 16 sessions, arena " in line
-    assert any(kind in line for kind in ("in hugetlb)", "in thp)", "in 4k pages)"))
+    assert re.search(r", arena \d+ MiB in (hugetlb|thp|4k pages), \d+ bytes used\)$", line)
 
 
 # ---- echo ------------------------------------------------------------------------------
