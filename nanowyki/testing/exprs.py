@@ -126,6 +126,7 @@ class Scope:
     call_budget: int = 4000
     runtime: bool = False  # not in a constant: the clock may be read
     session: bool = False  # in the session: `peer_closed()` may be called
+    clock: bool = False  # ... and `timed_out()`
 
     def visible(self, want: Callable[[Var], bool]) -> list[Var]:
         found = [v for frame in self.locals for v in frame if want(v)]
@@ -318,6 +319,8 @@ class ExprGen:
 
     def bool_leaf(self) -> E:
         if self.scope.session and self.ch.chance(5):
+            if self.scope.clock and self.ch.chance(50):
+                return E("timed_out()", BOOL)
             return E("peer_closed()", BOOL)
         found = self.var_of(BOOL) if self.ch.chance(60) else None
         if found is not None:

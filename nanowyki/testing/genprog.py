@@ -4,17 +4,28 @@
     @given(wyki_programs())            # a Hypothesis strategy of program texts
     text = program_of_lines(1000, 7)   # a deterministic program of about 1000 lines
 
-Every program is a TCP service whose `session` loops reading a line
-(`let line = recv_line(N) else { close; };`), computes with it and sends results. Around it: 0..k
-functions forming a DAG (function i calls only functions j < i), constants, shared variables, a
-table, structs; statements `let`/`var`, assignments (`= += -= *= ++=`, fields, elements), `if`
-chains, bounded `for` loops, `while ... max N` in functions, input-consuming unbounded loops in
-the session, `break`/`continue`, `send`, table methods, `let ... else` over `parse_int`, `find`,
-`fit`, `t.get`, optional functions and the receives. Programs are built from typed expressions
-(`exprs.ExprGen`) in an environment of typed variables, so every one passes the front end by
-construction (rules 10-12 included); run-time faults may happen, and must happen identically
-at every IL. Every loop that does not consume input is bounded, and every unbounded loop of the
-session starts with a receive whose failure leaves the loop, so a run always becomes quiet.
+A program is a TCP service whose `session` loops reading a line
+(`let line = recv_line(N) else { close; };`), computes with it and sends results, or (with
+`Forms.udp`) a UDP service whose `datagram pkt: bytes[N]` handler computes with the packet and
+`reply`s. Around it: 0..k functions forming a DAG (function i calls only functions j < i),
+constants, shared variables, a table, structs, and 0..2 timers (`every N ms` / `every N s`)
+that update shared variables and the table. Statements: `let`/`var`, assignments (`= += -= *=
+++=`, fields, elements), `if` chains, bounded `for` loops, `while ... max N` / `loop max N`,
+input-consuming unbounded loops in the session, spinning session loops that run without
+receiving (`while c < K { c += 1; ... }`, no `max`: they spend fuel and yield), `sleep`,
+`set_timeout` / `timed_out()`, `break`/`continue`, `send` / `reply`, early `return`s (several
+per function; a bare `return;` in handlers and timers), table methods, `let ... else` over
+`parse_int`, `find`, `fit`, `t.get`, optional functions and the receives.
+
+Programs are built from typed expressions (`exprs.ExprGen`) in an environment of typed
+variables, so every one passes the front end by construction (rules 10-12 included); run-time
+faults may happen, and must happen identically at every IL. Every loop is bounded except the
+session's: each unbounded session loop either starts with a receive whose failure leaves the
+loop, or counts its turns in a variable no other statement assigns and leaves after at most
+`SPIN_TURNS[-1]` of them; so a run always becomes quiet. Loop bounds and call costs stay
+small, so that every handler keeps well within the step budget between two yields
+(require-step-budget). A `sleep` or receive timeout waits for the virtual clock, which only a
+transcript's `advance` moves (`nanowyki.testing.cases` draws such scripts).
 """
 
 from __future__ import annotations
@@ -22,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from .choice import Chooser, DrawChooser, RandomChooser
 from .exprs import WORDS, ExprGen, Fn, Scope, Table, Var
@@ -40,24 +51,52 @@ class Size:
 
 
 @dataclass(frozen=True)
+class Forms:
+    """Which forms beyond the original TCP session may appear. `LINES_ONLY` (all off) is what
+    `program_of_lines` uses, so that a benchmark's program stays the same for a seed."""
+
+    udp: bool = False  # sometimes a UDP service (needs a client script of datagrams)
+    timers: bool = True  # `every` blocks
+    clock: bool = True  # `sleep`, `set_timeout`, `timed_out()`
+    spin: bool = True  # session loops without a receive (fuel, yields), `max` loops in sessions
+
+
+LINES_ONLY = Forms(udp=False, timers=False, clock=False, spin=False)
+TIMER_PERIODS = ((100, "ms"), (250, "ms"), (1, "s"), (2, "s"), (86400, "s"))
+SPIN_TURNS = (3, 12, 40)  # how many turns a spinning session loop makes, at most
+SPIN_WORK = 160  # the most turns of spinning loops per line: they run at every IL
+SLEEPS = (0, 10, 100, 1000)
+TIMEOUTS = (50, 0, 400)
+Where = Literal["fn", "session", "datagram", "timer"]
+
+
+@dataclass(frozen=True)
 class Ctx:
-    session: bool
+    where: Where
     loops: int = 0  # enclosing loops (break and continue are allowed inside one)
     unbounded: bool = False  # the innermost loop is an unbounded session loop
     result: Ty | None = None  # the function's result type
     optional: bool = False
+    waits: bool = True  # in the session: may wait for input or the clock (not so in a probe)
+
+    @property
+    def session(self) -> bool:
+        return self.where == "session"
 
 
 class ProgramGen:
-    def __init__(self, ch: Chooser, size: Size) -> None:
+    def __init__(self, ch: Chooser, size: Size, forms: Forms = Forms()) -> None:
         self.ch = ch
         self.size = size
-        self.scope = Scope()
+        self.forms = forms
+        self.proto = "tcp"
+        self.periods: list[int] = []  # of the timers, in ms
+        self.scope = Scope(clock=forms.clock)
         self.ex = ExprGen(ch, self.scope)
         self.lines: list[str] = []
         self.level = 0
         self.counter = 0
-        self.ctx = Ctx(session=False)
+        self.ctx = Ctx("fn")
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -101,19 +140,31 @@ class ProgramGen:
 
     def service(self, n_fns: int, *, fn_lines: int = 0, session_lines: int | None = None) -> str:
         """The program: `n_fns` functions, more while the text is shorter than `fn_lines`;
-        a session of random size, or grown until the text has `session_lines` lines."""
+        timers; a session of random size, or grown until the text has `session_lines` lines
+        (or a datagram handler)."""
+        if self.forms.udp and self.ch.chance(35):
+            self.proto = "udp"
+        n_timers = self.ch.integer(0, 2) if self.forms.timers else 0
         self.emit("service gen {")
         self.level += 1
-        self.emit("listen tcp 7000;")
-        if self.ch.chance(30):
+        self.emit(f"listen {self.proto} 7000;")
+        if self.proto == "tcp" and self.ch.chance(30):
             self.emit(f"sessions {self.ch.integer(3, 64)};")
         self.globals()
+        if n_timers and not any(v.name == "hits" for v in self.scope.shared):
+            self.scope.shared.append(Var("hits", INT, mutable=True))
+            self.emit("shared hits: int = 0;")
         self.scope.runtime = True
         for _ in range(n_fns):
             self.function()
         while len(self.lines) < fn_lines:
             self.function(self.size.depth if fn_lines - len(self.lines) > 40 else 0)
-        self.session(session_lines)
+        for _ in range(n_timers):
+            self.timer()
+        if self.proto == "udp":
+            self.datagram()
+        else:
+            self.session(session_lines)
         self.level -= 1
         self.emit("}")
         return "\n".join(self.lines) + "\n"
@@ -196,7 +247,7 @@ class ProgramGen:
         head = ", ".join(f"{p.name}: {show(p.ty)}" for p in params)
         ret = "" if result is None else f" -> {show(result)}{'?' if optional else ''}"
         self.scope.cost = 1
-        ctx = Ctx(session=False, result=result, optional=optional)
+        ctx = Ctx("fn", result=result, optional=optional)
         with self.within(ctx), self.block(f"fn {name}({head}){ret}"):
             for p in params:
                 self.declare(p)
@@ -205,18 +256,40 @@ class ProgramGen:
                 self.emit(f"return {self.ex.of(result, self.size.expr).text};")
         self.scope.fns.append(Fn(name, params, result, optional, self.scope.cost))
 
-    # -- the session ----------------------------------------------------------------------------
+    # -- handlers -------------------------------------------------------------------------------
+
+    def timer(self) -> None:
+        """`every N ms { ... }`: what it does shows only through shared variables, the table
+        and its faults, so it mostly starts by counting its runs."""
+        period, unit = self.ch.pick(TIMER_PERIODS)
+        self.periods.append(period * 1000 if unit == "s" else period)
+        self.scope.cost = 0
+        with self.within(Ctx("timer")), self.block(f"every {period} {unit}"):
+            if self.ch.chance(70):
+                self.emit("hits += 1;")
+            self.stmts(max(0, self.size.depth - 1))  # it may run many times per transcript
+
+    def datagram(self) -> None:
+        """`datagram pkt: bytes[N] { ... }`, ending with a reply."""
+        bound = self.ch.pick((64, 16, 512))
+        self.scope.cost = 0
+        with self.within(Ctx("datagram")), self.block(f"datagram pkt: bytes[{bound}]"):
+            self.declare(Var("pkt", BytesT(bound)))
+            self.stmts(self.size.depth)
+            self.reply()
 
     def session(self, until: int | None) -> None:
         self.scope.cost = 0
         self.scope.session = True
-        with self.within(Ctx(session=True)), self.block("session"):
+        with self.within(Ctx("session")), self.block("session"):
             for _ in range(self.ch.integer(0, 2)):
                 self.decl(mutable=True)
             bound = self.ch.pick((64, 16, 8, 200))
             with self.within(replace(self.ctx, loops=1, unbounded=True)), self.block("loop"):
                 self.emit(f"let line = recv_line({bound}) else {{ close; }};")
                 self.declare(Var("line", BytesT(bound)))
+                if self.forms.clock and self.forms.spin and self.ch.chance(40):
+                    self.probe()
                 if until is None:
                     self.stmts(self.size.depth)
                 else:
@@ -226,6 +299,16 @@ class ProgramGen:
             if self.ch.chance(30):
                 self.send()
 
+    def probe(self) -> None:
+        """`sleep(P - now_ms() % P)` (until the next multiple of P ms, when the timers of
+        period P run too), then a loop that spins without waiting and counts in a shared
+        variable what it sends. The sessions and timers due at once run by turns, each
+        session until its fuel is spent: what they send shows where every one yielded."""
+        period = self.ch.pick((100, *(p for p in self.periods if p <= 250)))
+        self.emit(f"sleep({period} - now_ms() % {period});")
+        with self.within(replace(self.ctx, waits=False)):
+            self.spin_loop(self.size.depth, turns=self.ch.pick(SPIN_TURNS[1:]))
+
     # -- statements -----------------------------------------------------------------------------
 
     def stmts(self, depth: int) -> None:
@@ -234,6 +317,7 @@ class ProgramGen:
 
     def stmt(self, depth: int) -> None:
         self.step()
+        where = self.ctx.where
         kinds: list[Callable[[int], None]] = [
             self.simple_decl,
             self.assign,
@@ -241,15 +325,23 @@ class ProgramGen:
             self.table_stmt,
             self.call_stmt,
         ]
-        if self.ctx.session:
-            kinds += [self.send_stmt, self.recv_stmt]
+        if where == "session":
+            kinds += [self.send_stmt, self.recv_stmt if self.ctx.waits else self.send_stmt]
+        if where == "datagram":
+            kinds.append(self.reply_stmt)
         if self.ctx.loops:
             kinds.append(self.jump)
-        if not self.ctx.session:
+        if where != "session":
             kinds.append(self.early_return)
+        if where == "session" and self.forms.clock:
+            kinds += [self.sleep_stmt if self.ctx.waits else self.timeout_stmt, self.timeout_stmt]
         if depth > 0:
             kinds += [self.if_stmt, self.for_stmt, self.if_stmt]
-            kinds.append(self.input_loop if self.ctx.session else self.while_max)
+            waits = where == "session" and self.ctx.waits
+            kinds.append(self.input_loop if waits else self.while_max)
+            if where == "session" and self.forms.spin:
+                spins = self.scope.mult * SPIN_TURNS[0] <= SPIN_WORK
+                kinds += [self.spin_loop if spins else self.while_max, self.while_max]
         self.ch.pick(kinds)(depth)
 
     def simple_decl(self, depth: int) -> None:
@@ -392,6 +484,33 @@ class ProgramGen:
             self.emit(f"if {name} == {stop} {{ break; }}")
             self.stmts(depth - 1)
 
+    def spin_loop(self, depth: int, turns: int | None = None) -> None:
+        """An unbounded session loop that does not receive: it counts its turns in a variable
+        nothing else assigns (`continue` comes after the count) and leaves after K of them.
+        Without a `max` it spends the session's fuel each turn and yields when it is spent."""
+        if turns is None:
+            turns = self.ch.pick([t for t in SPIN_TURNS if self.scope.mult * t <= SPIN_WORK])
+        counter = self.fresh("c")
+        self.emit(f"var {counter} = 0;")
+        self.declare(Var(counter, INT))  # immutable to the generator: no assignment resets it
+        ctx = replace(self.ctx, loops=self.ctx.loops + 1, unbounded=True)
+        if self.ch.chance(50):
+            head, check = f"while {counter} < {turns}", None
+        else:
+            head, check = "loop", f"if {counter} > {turns} {{ break; }}"
+        with self.within(ctx, turns), self.block(head):
+            self.emit(f"{counter} += 1;")
+            if check is not None:
+                self.emit(check)
+            counts = [v for v in self.scope.shared if isinstance(v.ty, IntT)]
+            if counts and (not self.ctx.waits or self.ch.chance(60)):
+                # Shared state that other sessions and the timers change between this loop's
+                # slices: where it yields shows in what it sends.
+                hits = self.ch.pick(counts).name
+                self.emit(f"{hits} += 1;")
+                self.emit(f'send({counter}, ":", {hits}, " ");')
+            self.stmts(depth - 1)
+
     def leave(self) -> str:
         """How a failed receive leaves an unbounded session loop."""
         prefix = 'send("bye\\n"); ' if self.ch.chance(30) else ""
@@ -424,9 +543,12 @@ class ProgramGen:
             if self.ctx.loops:
                 options += ["continue;", "break;"]
             return prefix + self.ch.pick(options)
+        prefix = ""
+        if self.ctx.where == "datagram" and self.ch.chance(40):
+            prefix = f"reply({bytes_lit(self.ch.pick(WORDS[:6]) + b'?').text}); "
         if self.ctx.loops and self.ch.chance(30):
-            return self.ch.pick(("break;", "continue;"))
-        return self.returning()
+            return prefix + self.ch.pick(("break;", "continue;"))
+        return prefix + self.returning()
 
     def let_else(self, depth: int) -> None:
         d = self.size.expr
@@ -500,6 +622,39 @@ class ProgramGen:
         args.append('"\\n"')
         self.emit(f"send({', '.join(args)});")
 
+    def reply_stmt(self, depth: int) -> None:
+        self.reply()
+
+    def reply(self) -> None:
+        """`reply(...)`: one datagram back, the concatenation of 1..3 values."""
+        args = []
+        for _ in range(self.ch.integer(1, 3)):
+            e = (
+                self.ex.int_expr(self.size.expr)
+                if self.ch.chance(40)
+                else self.ex.bytes_expr(self.size.expr)
+            )
+            args.append(e.text)
+        self.emit(f"reply({', '.join(args)});")
+
+    def sleep_stmt(self, depth: int) -> None:
+        """`sleep(ms)`: mostly a literal, often a timer's period (the session then wakes
+        when the timer runs); sometimes a computed amount, masked to 0..255 or not (a negative
+        one returns at once, a huge one sleeps past every transcript)."""
+        k = self.ch.integer(0, 3)
+        if k <= 1:
+            ms = int_lit(self.ch.pick((*SLEEPS, *self.periods, *self.periods)))
+        elif k == 2:
+            ms = self.ex.binop("&", self.ex.int_expr(1), int_lit(255))
+        else:
+            ms = self.ex.int_expr(1)
+        self.emit(f"sleep({ms.text});")
+
+    def timeout_stmt(self, depth: int) -> None:
+        """`set_timeout(ms)`: later receives give `none` when the clock passes their deadline."""
+        ms = int_lit(self.ch.pick(TIMEOUTS)) if self.ch.chance(80) else self.ex.int_expr(1)
+        self.emit(f"set_timeout({ms.text});")
+
     def recv_stmt(self, depth: int) -> None:
         """Another receive; in an unbounded loop it is not the loop's first statement, so
         its failure may also `continue`."""
@@ -516,27 +671,32 @@ class ProgramGen:
         self.declare(Var(name, BytesT(n)))
 
 
-def generate(ch: Chooser, size: Size = Size()) -> str:
+def generate(ch: Chooser, size: Size = Size(), forms: Forms = Forms()) -> str:
     """A whole program, decisions taken from `ch`."""
-    gen = ProgramGen(ch, size)
+    gen = ProgramGen(ch, size, forms)
     return gen.service(ch.integer(0, size.fns))
 
 
-def wyki_programs(size: Size = Size()) -> Any:
-    """A Hypothesis strategy of program texts (every one accepted by the front end)."""
+def wyki_programs(size: Size = Size(), forms: Forms = Forms()) -> Any:
+    """A Hypothesis strategy of program texts (every one accepted by the front end). TCP
+    services by default, which any script of `record.client_scripts()` fits; for UDP services
+    too, draw programs with their scripts: `nanowyki.testing.cases.wyki_cases()`."""
     from hypothesis import strategies as st
 
     @st.composite
     def programs(draw: Any, /) -> str:
-        return generate(DrawChooser(draw), size)
+        return generate(DrawChooser(draw), size, forms)
 
     return programs()
 
 
 def program_of_lines(n_lines: int, seed: int = 0) -> str:
     """A deterministic program of about `n_lines` lines: many functions, then a session long
-    enough to reach the count."""
+    enough to reach the count. Its forms are `LINES_ONLY`, so that the programs the compiler
+    benchmarks measure stay the same when the generator learns new forms."""
     ch = RandomChooser(seed)
-    gen = ProgramGen(ch, Size(fns=0, stmts=5, depth=2, expr=2))
-    gen.scope.call_budget = 10**9  # compiled, not run: no need to keep calls cheap
+    gen = ProgramGen(ch, Size(fns=0, stmts=5, depth=2, expr=2), LINES_ONLY)
+    # Compiled, not run, so calls may cost more than in `generate`; but not without limit: the
+    # session must stay within the step budget between two yields (require-step-budget).
+    gen.scope.call_budget = 20_000
     return gen.service(0, fn_lines=n_lines * 6 // 10, session_lines=n_lines - 6)

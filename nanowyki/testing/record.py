@@ -7,10 +7,15 @@ and write down what the service did, as a transcript every later IL must reprodu
 
 `record_transcript` runs the program with `TypedInterpreter` (the reference semantics) and
 the transcript runner's own step logic; after every client action it records the bytes each
-connection received (`a < ...`), every fault counted (`fault KIND`) and every connection the
-service closed (`a closed`), so the transcript holds exactly the observable behaviour, faults
-included. `client_script` makes 1 to 3 connections sending lines (numbers, words, empty
-fields, long and binary lines, lines split across segments), interleaved, some shut or closed.
+connection received (`a < ...`), each datagram each UDP client received (`q < ...`), every
+fault counted (`fault KIND`) and every connection the service closed (`a closed`), so the
+transcript holds exactly the observable behaviour, faults included.
+
+`client_script` makes 1 to 3 connections sending lines (numbers, words, empty fields, long and
+binary lines, lines split across segments), interleaved, some shut or closed; for a UDP
+service (`proto="udp"`), 1 or 2 clients sending datagrams (some empty, some longer than any
+handler's packet); with `clock=True`, `advance N ms` steps in between, which fire timers and
+wake sleeping sessions and receives that time out.
 """
 
 from __future__ import annotations
@@ -23,11 +28,19 @@ from nanowyki.framework import RunResult
 from nanowyki.interp import Transcript, TypedInterpreter, parse_transcript, show_bytes
 from nanowyki.interp.runner import TranscriptRunner
 from nanowyki.interp.scheduler import RunawayError
-from nanowyki.interp.transcript import CloseConn, Open, Send, Shut, Step
+from nanowyki.interp.transcript import (
+    Advance,
+    CloseConn,
+    Open,
+    Send,
+    SendDatagram,
+    Shut,
+    Step,
+)
 
 from .choice import Chooser, DrawChooser, RandomChooser
 
-ClientAction = Open | Send | Shut | CloseConn
+ClientAction = Open | Send | Shut | CloseConn | SendDatagram | Advance
 
 
 class RecordError(Exception):
@@ -50,6 +63,10 @@ def action_text(a: ClientAction) -> str:
             return f"{c} shut"
         case CloseConn(conn=c):
             return f"{c} close"
+        case SendDatagram(client=c, data=data):
+            return f"udp {c} > {payload(data)}"
+        case Advance(ms=ms):
+            return f"advance {ms} ms"
 
 
 def checked(program: str | RunResult) -> RunResult:
@@ -90,6 +107,9 @@ def record_text(
             if conn.received:
                 lines.append(f"{name} < {payload(bytes(conn.received))}")
                 conn.received.clear()
+        for name, client in world.udp.items():
+            while client.replies:
+                lines.append(f"{name} < {payload(client.replies.popleft())}")
         for f in world.faults[seen_faults:]:
             lines.append(f"fault {f.kind}")
         seen_faults = len(world.faults)
@@ -163,14 +183,40 @@ def _conn_actions(ch: Chooser, name: str) -> list[ClientAction]:
     return out
 
 
-def client_script(ch: Chooser) -> tuple[ClientAction, ...]:
-    """1 to 3 connections, each opened, sending a few segments, maybe shut or closed; their
-    actions interleaved."""
-    queues = [_conn_actions(ch, name) for name in ("a", "b", "c")[: ch.integer(1, 3)]]
+def _datagram(ch: Chooser) -> bytes:
+    """A line's bytes without its end; sometimes empty, sometimes over 512 bytes (dropped by
+    every generated handler)."""
+    k = ch.integer(0, 9)
+    if k == 1:
+        return b""
+    if k == 2:
+        return _line(ch) * 600
+    return _line(ch).rstrip(b"\r\n")
+
+
+def _udp_actions(ch: Chooser, name: str) -> list[ClientAction]:
+    return [SendDatagram(0, name, _datagram(ch)) for _ in range(ch.integer(1, 5))]
+
+
+ADVANCES = (100, 1000, 20, 250, 1)  # ms
+
+
+def client_script(
+    ch: Chooser, proto: str = "tcp", *, clock: bool = False
+) -> tuple[ClientAction, ...]:
+    """TCP: 1 to 3 connections, each opened, sending a few segments, maybe shut or closed.
+    UDP: 1 or 2 clients sending a few datagrams. Their actions are interleaved; with `clock`,
+    about one in three is followed by an `advance` step."""
+    if proto == "udp":
+        queues = [_udp_actions(ch, name) for name in ("q", "r")[: ch.integer(1, 2)]]
+    else:
+        queues = [_conn_actions(ch, name) for name in ("a", "b", "c")[: ch.integer(1, 3)]]
     merged: list[ClientAction] = []
     while any(queues):
         live = [q for q in queues if q]
         merged.append(ch.pick(live).pop(0))
+        if clock and ch.chance(30):
+            merged.append(Advance(0, ch.pick(ADVANCES)))
     return tuple(merged)
 
 
@@ -179,7 +225,9 @@ def random_client_script(seed: int) -> tuple[ClientAction, ...]:
 
 
 def client_scripts() -> Any:
-    """A Hypothesis strategy of client scripts."""
+    """A Hypothesis strategy of TCP client scripts without `advance` steps (for
+    `genprog.wyki_programs()`; `cases.wyki_cases()` draws a program with a script that fits
+    it)."""
     from hypothesis import strategies as st
 
     @st.composite

@@ -28,7 +28,7 @@ from nanowyki.build import BASE_FLAGS, RUNTIME
 from nanowyki.cli import main
 from nanowyki.emit_c import emit_c
 from nanowyki.framework import CompileError, RunOptions, render
-from nanowyki.testing.genprog import wyki_programs
+from nanowyki.testing.genprog import Forms, wyki_programs
 from nanowyki.testing.mutate import (
     Mutant,
     corpus,
@@ -121,7 +121,7 @@ def test_generated_programs_compile_to_c_with_checking_on() -> None:
         out = compile_or_diagnose(Mutant("<generated>.wyki", text, "generated"))
         assert isinstance(out, str), out  # well-typed by construction: never rejected
 
-    fuzz(wyki_programs(), check, examples=40)
+    fuzz(wyki_programs(forms=Forms(udp=True)), check, examples=40)
 
 
 def test_generated_programs_c_compiles_with_werror(tmp_path: Path) -> None:
@@ -137,4 +137,4 @@ def test_generated_programs_c_compiles_with_werror(tmp_path: Path) -> None:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
         assert done.returncode == 0, done.stderr
 
-    fuzz(wyki_programs(), check, examples=10)
+    fuzz(wyki_programs(forms=Forms(udp=True)), check, examples=10)

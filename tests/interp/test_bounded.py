@@ -102,9 +102,10 @@ def test_a_checkpoint_spends_one_fuel_unit_per_turn_and_yields_when_spent() -> N
     assert waits(BoundedInterpreter(session(loop)), 10) == ["Yield", "Yield", "Finished"]
 
 
-def test_a_fueled_loop_without_checkpoint_spends_no_fuel() -> None:
-    loop = f"(FueledLoop {less(N, lit(25))} (Block []) (Block [{INC}]))"
-    assert waits(BoundedInterpreter(session(loop)), 10) == ["Finished"]
+def test_a_fueled_loop_without_checkpoint_spends_fuel_where_its_checkpoint_would() -> None:
+    """What bound-loops makes, before insert-yield-points: it yields as Typed's loop does."""
+    bare = f"(FueledLoop {less(N, lit(25))} (Block []) (Block [{INC}]))"
+    assert waits(BoundedInterpreter(session(bare)), 10) == ["Yield", "Yield", "Finished"]
 
 
 def test_a_checkpoint_outside_a_loop_spends_fuel_too() -> None:

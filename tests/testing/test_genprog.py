@@ -12,7 +12,7 @@ from nanowyki.analysis.constants import ConstValues
 from nanowyki.framework import CompileError, RunResult
 from nanowyki.testing.choice import RandomChooser
 from nanowyki.testing.exprs import ExprGen, Scope, Var
-from nanowyki.testing.genprog import Size, generate, program_of_lines
+from nanowyki.testing.genprog import Forms, Size, generate, program_of_lines
 from nanowyki.testing.types import INT, BytesT, bytes_lit, int_lit, string_lit
 
 
@@ -32,6 +32,19 @@ SIZES = [Size(), Size(fns=0, stmts=2, depth=1, expr=1), Size(fns=5, stmts=6, dep
 @pytest.mark.parametrize("seed", range(12))
 def test_generated_program_passes_the_front_end(seed: int, size: Size) -> None:
     front(generate(RandomChooser(seed), size))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_program_of_every_form_passes_the_front_end(seed: int) -> None:
+    """UDP services too, timers, sleeps, timeouts and spinning session loops."""
+    front(generate(RandomChooser(seed), Size(), Forms(udp=True)))
+
+
+def test_programs_of_lines_hold_no_new_forms() -> None:
+    """The benchmarks' programs keep to the forms they had (`LINES_ONLY`)."""
+    text = program_of_lines(300, 2)
+    assert [w for w in ("every ", "sleep(", "set_timeout(", "datagram ") if w in text] == []
+    assert not re.search(r"\bvar c\d+ = 0;", text)  # no spinning loop
 
 
 def test_the_same_seed_gives_the_same_program() -> None:

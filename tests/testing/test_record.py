@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from nanowyki.interp import TypedInterpreter, run_transcript
-from nanowyki.interp.transcript import CloseConn, Open, Send, Shut
+from nanowyki.interp import TypedInterpreter, parse_transcript, run_transcript
+from nanowyki.interp.transcript import Advance, CloseConn, Open, Send, SendDatagram, Shut
 from nanowyki.testing.choice import RandomChooser
 from nanowyki.testing.genprog import generate
 from nanowyki.testing.record import (
     RecordError,
     checked,
+    client_script,
     payload,
     random_client_script,
     record_text,
@@ -94,3 +95,41 @@ def test_client_scripts_are_what_a_client_can_do(seed: int) -> None:
         else:
             done.add(a.conn)
     assert 1 <= len(opened) <= 3
+
+
+TICKS = """
+service t {
+    listen udp 7;
+    shared ticks: int = 0;
+    every 100 ms { ticks += 1; }
+    datagram pkt: bytes[8] {
+        if len(pkt) == 0 { reply(""); return; }
+        reply(pkt, " ", ticks);
+    }
+}
+"""
+
+
+def test_records_datagrams_and_the_clock() -> None:
+    """Replies in order, an empty one too; `advance` fires the timer; a datagram longer than
+    the packet is dropped without a reply."""
+    actions = [
+        SendDatagram(0, "q", b"hi"), Advance(0, 250), SendDatagram(0, "q", b""),
+        SendDatagram(0, "r", b"x" * 9), SendDatagram(0, "r", b"y"),
+    ]
+    text = record_text(TICKS, actions)
+    assert text.splitlines()[1:] == [
+        "udp q > hi", "q < hi 0", "advance 250 ms", "udp q > ", "q < ",
+        "udp r > xxxxxxxxx", "udp r > y", "r < y 2",
+    ]
+    result = checked(TICKS)
+    played = run_transcript(TypedInterpreter(result.tree, result.facts), parse_transcript(text))
+    assert played.ok, played.report()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_udp_scripts_send_datagrams_and_move_the_clock(seed: int) -> None:
+    script = client_script(RandomChooser(seed), "udp", clock=True)
+    assert {type(a) for a in script} <= {SendDatagram, Advance}
+    assert {a.client for a in script if isinstance(a, SendDatagram)} <= {"q", "r"}
+    assert any(isinstance(a, SendDatagram) for a in script)
