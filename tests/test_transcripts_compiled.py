@@ -35,6 +35,7 @@ from nanowyki.replay import (
     UserspaceService,
     replay,
 )
+from tests.test_transcripts import VARIANTS, Variant
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -263,6 +264,14 @@ def test_transcript_against_two_workers(binaries: Binaries, case: str) -> None:
     # `quiet` and `advance` wait for every worker; the kernel spreads connections over them.
     path = ROOT / "tests" / "transcripts" / f"{case}.tr"
     result = replay(read_transcript(path), binaries.get(path.parent.name), ("--workers", "2"))
+    assert result.ok, result.report()
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=[v.name for v in VARIANTS])
+def test_full_table_against_binary(binaries: Binaries, variant: Variant) -> None:
+    # test_transcripts.py plays these on the interpreter, and checks they need the change.
+    binary = binaries.get(variant.name, variant.source())
+    result = replay(parse_transcript(variant.transcript, f"{variant.name}.tr"), binary)
     assert result.ok, result.report()
 
 

@@ -1,5 +1,6 @@
 """The compiled `http` example (sanitizer build) against real clients: curl, and Python's
-http.client for keep-alive, HEAD, 404, pipelining and requests split byte by byte.
+http.client for keep-alive, HEAD, 404, pipelining, request bodies and requests split byte by
+byte.
 
 The expected bodies are the files examples/http.wyki embeds, read from examples/www/.
 """
@@ -100,6 +101,24 @@ def test_curl_http10_closes_unless_asked_to_keep_alive(http_svc: Service) -> Non
     assert b"\r\nConnection: close\r\n\r\nHello, world\n" in done.stdout
 
 
+def test_curl_body_waits_for_100_continue(http_svc: Service) -> None:
+    # curl waits --expect100-timeout for "100 Continue" before it sends the body: longer than
+    # --max-time, so a service that never sends it fails the transfer.
+    twice = ["--output", "-", url(http_svc, "/hello")] * 2
+    done = curl(
+        "--request", "GET", "--data-binary", "hello", "--header", "Expect: 100-continue",
+        "--expect100-timeout", str(3 * WAIT), "--write-out", " %{http_code}:%{num_connects}",
+        *twice,
+    )  # fmt: skip
+    assert done.stdout == b"Hello, world\n 200:1Hello, world\n 200:0"
+
+
+def test_curl_absolute_form_target(http_svc: Service) -> None:
+    target = "http://elsewhere.example/hello?x=1"
+    done = curl("--request-target", target, "--write-out", " %{http_code}", url(http_svc, "/"))
+    assert done.stdout == b"Hello, world\n 200"
+
+
 # ---- http.client -----------------------------------------------------------------------------
 
 
@@ -123,6 +142,17 @@ def test_http_client_keeps_one_connection_for_every_page(http_svc: Service) -> N
             assert r.getheader("Connection") == "keep-alive"
             assert r.getheader("Server") == "nanowyki"
             assert conn.sock is first
+    finally:
+        conn.close()
+
+
+def test_http_client_bodies_are_skipped(http_svc: Service) -> None:
+    conn = connection(http_svc)
+    try:
+        for body in (b"hello", b"GET /4k HTTP/1.1\r\nHost: x\r\n\r\n", b"", b"x" * 65536):
+            conn.request("GET", "/hello", body=body)  # with Content-Length: len(body)
+            r = conn.getresponse()
+            assert (r.status, r.read()) == (200, b"Hello, world\n")
     finally:
         conn.close()
 
@@ -205,16 +235,26 @@ def test_request_split_byte_by_byte(http_svc: Service) -> None:
         assert (r.status, got) == (200, PAGES["/about"][1])
 
 
+GET_HELLO = b"GET /hello HTTP/1.1\r\nHost: x\r\n"  # the header section goes on
+
+
 def test_bad_requests_get_their_error_and_a_close(http_svc: Service) -> None:
     cases = {
         b"BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n": 501,
         b"GET /hello HTTP/1.1\r\n\r\n": 400,  # HTTP/1.1 without Host
-        b"GET http://x/hello HTTP/1.1\r\nHost: x\r\n\r\n": 400,  # absolute-form target
+        b"GET ftp://x/hello HTTP/1.1\r\nHost: x\r\n\r\n": 400,  # a scheme other than http
         b"GET /hello HTTP/1.1\r\nHost: x\r\n" + b"X: y\r\n" * 101 + b"\r\n": 431,
+        GET_HELLO + b"Content-Length: 5, 5\r\n\r\n": 400,
+        GET_HELLO + b"Transfer-Encoding: chunked\r\n\r\n": 501,
+        GET_HELLO + b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n": 400,
+        GET_HELLO + b"Content-Length: 65537\r\n\r\n": 413,
     }
-    for wire, status in cases.items():
+    cut_short = [b"GET / HTT", GET_HELLO + b"Content-Length: 5\r\n\r\nhel"]
+    for wire, status in [*cases.items(), *((wire, 400) for wire in cut_short)]:
         with http_svc.connect() as s:
             s.sendall(wire)
+            if wire in cut_short:
+                s.shutdown(socket.SHUT_WR)  # the input ends inside the request
             ((r, _),) = read_responses(s, ["GET"])
             assert (r.status, r.getheader("Connection")) == (status, "close")
             assert recv_until_closed(s) == b""
