@@ -22,20 +22,22 @@ from nanowyki.framework import (
     CheckLevel,
     CompileError,
     FrameworkError,
+    Pipeline,
     PipelineError,
     ReadError,
     RunOptions,
     RunResult,
     print_tree,
-    read_tree,
     render,
 )
 from nanowyki.framework.node import Node
 
 if TYPE_CHECKING:
     from nanowyki.build import BuildOptions
+    from nanowyki.interp import Transcript
 
 DOT_AFTER = "lift-live-variables"  # where `run-passes --emit dot` stops by default
+MAX_WORKERS = 1024  # the binary's --workers bound (runtime_c/user/main.c)
 
 
 class UsageError(Exception):
@@ -66,6 +68,40 @@ def _read_source(path: str) -> str:
         raise UsageError(f"cannot read '{path}': not UTF-8 text") from None
     except OSError as err:
         raise UsageError(f"cannot read '{path}': {err.strerror}") from None
+
+
+def _output_file(path: str) -> Path:
+    """The file `path`, checked before any work is done: it can be written (or created)."""
+    out = Path(path)
+    if out.is_dir():
+        raise UsageError(f"cannot write '{path}': it is a directory")
+    if not out.parent.is_dir():
+        why = "is not a directory" if out.parent.exists() else "does not exist"
+        raise UsageError(f"cannot write '{path}': the directory '{out.parent}' {why}")
+    if not os.access(out if out.exists() else out.parent, os.W_OK):
+        raise UsageError(f"cannot write '{path}': permission denied")
+    return out
+
+
+def _output_dir(path: str) -> Path:
+    """The directory `path`, created if need be, checked before any work is done."""
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"cannot write into '{path}': it is a file, not a directory") from None
+    except OSError as err:
+        raise UsageError(f"cannot create the directory '{path}': {err.strerror}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write into '{path}': permission denied")
+    return out
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:  # checked up front, but a disk can fill
+        raise UsageError(f"cannot write '{path}': {err.strerror}") from None
 
 
 def _report(err: CompileError) -> None:
@@ -114,13 +150,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     text = _read_source(args.file)
     tree = pipeline.source_tree(args.file, text)
     if not args.report:
+        if args.workers is not None:
+            raise UsageError("--workers sizes the memory of --report: give both or neither")
         pipeline.frontend().run(tree)
         return 0
+    from nanowyki.languages.cish import CUnit
     from nanowyki.report import REPORT_THROUGH, format_report
 
-    # the front end, then the lowering passes through the last analysis the report reads
+    workers = 1 if args.workers is None else args.workers
+    if not 1 <= workers <= MAX_WORKERS:
+        raise UsageError(f"--workers must be 1..{MAX_WORKERS} (as the binary's)")
+
+    # the front end, then every lowering pass: the report reads the facts and the C unit
     result = pipeline.default().run(tree, RunOptions(stop_after=REPORT_THROUGH))
-    sys.stdout.write(format_report(args.file, result.facts))
+    if not isinstance(result.tree, CUnit):
+        raise TypeError(f"{REPORT_THROUGH} did not produce a C unit")
+    sys.stdout.write(format_report(args.file, result.facts, result.tree, workers))
     return 0
 
 
@@ -148,8 +193,9 @@ def cmd_run_passes(args: argparse.Namespace) -> int:
             p.index(name)
     text = _read_source(args.file)
     tree: Node
+    given = None  # what a dump carries besides its tree
     if args.start_at and p.index(args.start_at) > 0:
-        tree = read_tree(text, p[args.start_at].input, source=args.file)
+        tree, given = p.read_input(text, args.start_at, source=args.file)
     else:
         tree = pipeline.source_tree(args.file, text)
     try:
@@ -157,30 +203,30 @@ def cmd_run_passes(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise UsageError(str(err)) from None
     dump_after = _names(args.dump_after) if args.dump_after else frozenset()
-    if args.dump_dir and not dump_after:
+    diff_after = _names(args.diff_after) if args.diff_after else frozenset()
+    if args.dump_dir and not dump_after and not diff_after:
         dump_after = ALL
     stop_after = args.stop_after
-    if args.emit == "dot":  # the state machines exist from split-states; draw them as lifted
-        stop_after = stop_after or DOT_AFTER
-        if p.index(stop_after) < p.index("split-states"):
-            raise UsageError(
-                f"--emit dot draws the session's state machine, which does not exist before "
-                f"'split-states' (--stop-after {stop_after})"
-            )
+    if args.emit == "dot":
+        stop_after = _dot_stop_after(p, args.start_at, stop_after)
+    # Every file this run writes is checked before the first pass runs.
+    dump_dir = _output_dir(args.dump_dir) if args.dump_dir else None
+    trace = _output_file(args.trace) if args.trace else None
+    output = _output_file(args.output) if args.output else None
     options = RunOptions(
         start_at=args.start_at,
         stop_after=stop_after,
         dump_after=dump_after,
-        dump_dir=Path(args.dump_dir) if args.dump_dir else None,
-        diff_after=_names(args.diff_after) if args.diff_after else frozenset(),
+        dump_dir=dump_dir,
+        diff_after=diff_after,
         check=level,
-        out=sys.stdout,
+        out=None if dump_dir else sys.stdout,  # with a directory, dumps and diffs go there
     )
-    result: RunResult = p.run(tree, options)
+    result: RunResult = p.run(tree, options, given)
     if args.timing:
         sys.stderr.write(result.timing_table())
-    if args.trace:
-        Path(args.trace).write_text("".join(s.to_json() + "\n" for s in result.trace))
+    if trace:
+        _write(trace, "".join(s.to_json() + "\n" for s in result.trace))
     if args.emit == "dot":
         from nanowyki.dot import service_dot
 
@@ -197,11 +243,31 @@ def cmd_run_passes(args: argparse.Namespace) -> int:
         emitted = emit_c(result.tree, c_file=args.output)
     else:
         emitted = print_tree(result.tree)
-    if args.output:
-        Path(args.output).write_text(emitted)
-    elif args.emit in ("dot", "c") or (not dump_after and not options.diff_after):
+    if output:
+        _write(output, emitted)
+    elif args.emit in ("dot", "c") or (not dump_after and not diff_after):
         sys.stdout.write(emitted)
     return 0
+
+
+def _dot_stop_after(p: Pipeline, start_at: str | None, stop_after: str | None) -> str:
+    """Where `--emit dot` stops: `stop_after`, else where the machines are drawn best (after
+    DOT_AFTER, their frames lifted), else the start pass when the run starts later than that.
+    The pass must leave a tree `service_dot` draws."""
+    from nanowyki.dot import draws
+
+    if stop_after is None:
+        stop_after = DOT_AFTER
+        if start_at is not None and p.index(start_at) > p.index(DOT_AFTER):
+            stop_after = start_at  # a run that starts later draws what its first pass makes
+    if not draws(p[stop_after].output):
+        drawn = [q.name for q in p.passes if draws(q.output)]
+        raise UsageError(
+            f"--emit dot draws the sessions' state machines, which exist after the passes "
+            f"'{drawn[0]}' to '{drawn[-1]}', not after '{stop_after}' "
+            f"({p[stop_after].output.name})"
+        )
+    return stop_after
 
 
 def _compile(file: str, text: str, binary: Path, options: BuildOptions, build_dir: Path) -> int:
@@ -274,17 +340,14 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     text = _read_source(args.file)
     if args.target == "kernel":
-        return _compile_kernel(args.file, text, Path(args.output).resolve(), args.kdir)
+        return _compile_kernel(args.file, text, _output_dir(args.output).resolve(), args.kdir)
     if args.kdir:
         raise UsageError("--kdir is for --target kernel")
-    binary = Path(args.output).resolve()
-    if not binary.parent.is_dir():
-        raise UsageError(f"cannot write '{args.output}': no such directory '{binary.parent}'")
+    binary = _output_file(args.output).resolve()
     options = _build_options(args.cflags, args.debug)
+    build_dir = _output_dir(args.build_dir).resolve() if args.build_dir else None
     with tempfile.TemporaryDirectory(prefix="nanowyki-build-") as tmp:
-        build_dir = Path(args.build_dir).resolve() if args.build_dir else Path(tmp)
-        build_dir.mkdir(parents=True, exist_ok=True)
-        return _compile(args.file, text, binary, options, build_dir)
+        return _compile(args.file, text, binary, options, build_dir or Path(tmp))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -334,22 +397,65 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    program, paths = _replay_files(args)
+    transcripts = _read_transcripts(paths)
+    if program is None:
+        failed = _replay_binary(args, transcripts)
+    else:
+        failed = _replay_interpreted(args, program, transcripts)
+    if failed:
+        print(f"{failed} of {len(transcripts)} transcripts failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _replay_files(args: argparse.Namespace) -> tuple[str | None, list[str]]:
+    """The program to interpret (None with --binary) and the transcripts."""
+    if args.binary is not None:
+        programs = [f for f in args.files if f.endswith(".wyki")]
+        if programs:
+            raise UsageError(
+                f"with --binary give only transcripts, not the program '{programs[0]}'"
+            )
+        if args.stop_after or args.every_pass:
+            raise UsageError(
+                "--stop-after and --every-pass choose an IL to interpret: not with --binary"
+            )
+        return None, args.files
+    if args.workers is not None:
+        raise UsageError("--workers is for a compiled service (--binary)")
+    program, *transcripts = args.files
+    if program.endswith(".tr"):
+        raise UsageError(
+            f"'{program}' is a transcript: give the program first (nanowyki replay FILE.wyki "
+            "T.tr...) or the compiled service with --binary"
+        )
+    if not transcripts:
+        raise UsageError(f"no transcript to play on '{program}'")
+    return program, transcripts
+
+
+def _read_transcripts(paths: list[str]) -> list[Transcript]:
     from nanowyki.interp.transcript import TranscriptError, read_transcript
+
+    try:
+        return [read_transcript(path) for path in paths]
+    except OSError as err:
+        raise UsageError(f"cannot read '{err.filename}': {err.strerror}") from None
+    except TranscriptError as err:
+        raise UsageError(str(err)) from None
+
+
+def _replay_binary(args: argparse.Namespace, transcripts: list[Transcript]) -> int:
+    """Play each transcript against a fresh run of the binary: how many failed."""
     from nanowyki.replay import ControlError, replay
 
     binary = Path(args.binary)
     if not binary.is_file() or not os.access(binary, os.X_OK):
         raise UsageError(f"no executable '{args.binary}' (build one with 'nanowyki build')")
-    try:
-        transcripts = [read_transcript(path) for path in args.transcripts]
-    except OSError as err:
-        raise UsageError(f"cannot read '{err.filename}': {err.strerror}") from None
-    except TranscriptError as err:
-        raise UsageError(str(err)) from None
     failed = 0
     for transcript in transcripts:
         try:
-            result = replay(transcript, binary, ("--workers", str(args.workers)))
+            result = replay(transcript, binary, ("--workers", str(args.workers or 1)))
         except ControlError as err:
             raise UsageError(f"cannot run '{args.binary}': {err}") from None
         if result.ok:
@@ -357,9 +463,54 @@ def cmd_replay(args: argparse.Namespace) -> int:
         else:
             failed += 1
             print(result.report(), file=sys.stderr)
-    if failed:
-        print(f"{failed} of {len(transcripts)} transcripts failed", file=sys.stderr)
-    return 1 if failed else 0
+    return failed
+
+
+def _replay_interpreted(
+    args: argparse.Namespace, program: str, transcripts: list[Transcript]
+) -> int:
+    """Play each transcript on the interpreter of the checked program (or of the IL after
+    --stop-after), then with --every-pass after every lowering pass: how many failed."""
+    from nanowyki.differential import play, run_every_boundary
+    from nanowyki.interp.registry import interpreter_for
+
+    pipeline = _pipeline()
+    whole, front = pipeline.default(), pipeline.frontend()
+    lowering = whole.names[len(front.passes) :]
+    if args.stop_after and args.stop_after not in lowering:
+        whole.index(args.stop_after)  # an unknown name says so
+        raise UsageError(
+            f"--stop-after names a pass after the front end ('{lowering[0]}' to "
+            f"'{lowering[-1]}'): the interpreters run checked programs"
+        )
+    checked = front.run(pipeline.source_tree(program, _read_source(program)))
+    tree, facts, language = checked.tree, checked.facts, front.output.name
+    if args.stop_after:
+        options = RunOptions(
+            start_at=lowering[0], stop_after=args.stop_after, check=CheckLevel.BOUNDARY
+        )
+        lowered = whole.run(tree, options, facts)
+        tree, facts, language = lowered.tree, lowered.facts, lowered.language
+    interp = interpreter_for(language)
+    if interp is None:
+        raise UsageError(f"no interpreter runs {language} (after '{args.stop_after}') yet")
+    failed = 0
+    for transcript in transcripts:
+        failure = play(interp, tree, facts, transcript)
+        if failure is None:
+            print(f"ok {transcript.path} (on {language})")
+        else:
+            failed += 1
+            print(failure, file=sys.stderr)
+    if args.every_pass and not failed:
+        report = run_every_boundary(
+            whole, checked.tree, transcripts, start_at=lowering[0], facts=checked.facts
+        )
+        if not report.ok:
+            print(report.message(), file=sys.stderr)
+            return 1  # the transcript the report names
+        print(f"ok every pass: {report.message()}")
+    return failed
 
 
 # -- parser ------------------------------------------------------------------------------------
@@ -402,7 +553,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--report",
         action="store_true",
         help="also lower the program and print each handler's static worst-case steps between "
-        "yields and the service's static memory (frames, buffers, tables, arena)",
+        "yields and the memory the compiled service maps (frames, buffers, tables, arena)",
+    )
+    ck.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="with --report: size the arena for N workers (the binary's --workers; default 1)",
     )
     ck.set_defaults(func=cmd_check)
 
@@ -419,9 +576,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser(
         "run-passes",
+        allow_abbrev=False,  # `--chec FILE` would read FILE as the level (see `_bare_check`)
         help="run the pipeline on a file, with dumps, diffs and timing",
         description="Run the compiler's passes on FILE (WYKI source, or printed IL of the input "
         "language of the --start-at pass) and print the resulting IL.",
+        epilog="Dumps and diffs go to stdout; with --dump-dir D they are files instead: "
+        "D/NN-PASS.il for a dump, D/NN-PASS.diff for a diff (NN: the pass's place in "
+        "'nanowyki list-passes'). --dump-dir alone (without --dump-after or --diff-after) "
+        "means --dump-after all. A run that dumps or diffs does not print the final IL "
+        "(-o FILE still writes it).",
     )
     rp.add_argument("file", help="WYKI source, or printed IL when --start-at names a later pass")
     rp.add_argument("--start-at", metavar="P", help="start at pass P (FILE is P's input IL)")
@@ -430,10 +593,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--dump-after", metavar="P[,Q]|all", help="print the IL after these passes (or all)"
     )
     rp.add_argument(
-        "--dump-dir", metavar="D", help="write dumps to D as numbered files (default: stdout)"
+        "--dump-dir",
+        metavar="D",
+        help="write dumps and diffs to D as numbered files instead of stdout; alone, it "
+        "implies --dump-after all",
     )
     rp.add_argument(
-        "--diff-after", metavar="P[,Q]|all", help="print a unified diff of the IL around P"
+        "--diff-after",
+        metavar="P[,Q]|all",
+        help="print a unified diff of the IL before and after these passes (or all)",
     )
     rp.add_argument("--timing", action="store_true", help="print time per pass on stderr")
     rp.add_argument(
@@ -442,8 +610,10 @@ def build_parser() -> argparse.ArgumentParser:
         const="boundary",
         default="off",
         metavar="LEVEL",
-        help="check every pass output against its language: off, boundary (the default when "
-        "--check is given) or construct (every node as it is built)",
+        help="check every pass's output against its language: --check alone checks after "
+        "every pass (boundary); --check=construct checks every node as it is built; "
+        "--check=off (the default) does not check. The level only ever follows '=': "
+        "--check never takes the next argument",
     )
     rp.add_argument("--trace", metavar="FILE", help="write a JSON line per pass to FILE")
     rp.add_argument(
@@ -451,8 +621,10 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("il", "dot", "c"),
         default="il",
         help="what to write: the final IL (il, the default), each session's state machine "
-        f"as a Graphviz graph (dot; runs through '{DOT_AFTER}' unless --stop-after says), or "
-        "the C11 source of the service (c; needs the whole pipeline)",
+        f"as a Graphviz graph (dot; runs through '{DOT_AFTER}', or the --start-at pass if "
+        "later, unless --stop-after names another pass from split-states up to, not "
+        "including, convert-to-cish), or the C11 source of the service (c; needs the whole "
+        "pipeline)",
     )
     rp.add_argument(
         "-o", "--output", metavar="FILE", help="write the final IL (or dot, or C) to FILE"
@@ -527,23 +699,57 @@ def build_parser() -> argparse.ArgumentParser:
 
     rl = sub.add_parser(
         "replay",
-        help="play transcripts against a compiled service, over real sockets",
-        description="Start BINARY (built by 'nanowyki build') with --control on a free port, "
-        "once per transcript, and play each transcript's clients against it "
-        "(docs/transcripts.md). Exit status 1 if any transcript fails.",
+        help="play transcripts on the reference interpreter, or against a compiled service",
+        usage="nanowyki replay [-h] FILE.wyki T.tr... [--stop-after P | --every-pass]\n"
+        "       nanowyki replay [-h] --binary BINARY [--workers N] T.tr...",
+        description="Play each transcript's clients (docs/transcripts.md) against a fresh "
+        "run of the service. With FILE.wyki: on the reference interpreter of the checked "
+        "program, or of the IL after pass P (--stop-after), or after every pass "
+        "(--every-pass). With --binary: against BINARY (built by 'nanowyki build'), started "
+        "with --control on a free port, over real sockets. Prints 'ok T.tr ...' for each "
+        "transcript that passes; a failure names the transcript's file:line and what was "
+        "expected and seen. Exit status 1 if any transcript fails.",
     )
-    rl.add_argument("transcripts", nargs="+", metavar="FILE.tr", help="transcripts to play")
-    rl.add_argument("--binary", required=True, metavar="BINARY", help="the compiled service")
     rl.add_argument(
-        "--workers", type=int, default=1, metavar="N", help="event-loop threads (default: 1)"
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="the program (FILE.wyki) then the transcripts (T.tr); with --binary, transcripts only",
+    )
+    rl.add_argument("--binary", metavar="BINARY", help="play against this compiled service")
+    rl.add_argument(
+        "--workers", type=int, metavar="N", help="--binary: event-loop threads (default: 1)"
+    )
+    at = rl.add_mutually_exclusive_group()
+    at.add_argument(
+        "--stop-after",
+        metavar="P",
+        help="lower the program through pass P and play on the interpreter of P's output IL",
+    )
+    at.add_argument(
+        "--every-pass",
+        action="store_true",
+        help="then play after every lowering pass too and name the first that changes what "
+        "a client sees (what tests/test_differential.py does)",
     )
     rl.set_defaults(func=cmd_replay)
     return parser
 
 
+def _bare_check(argv: Sequence[str]) -> list[str]:
+    """`--check` alone is `--check=boundary`: a level only ever follows `=`, so that
+    `run-passes --check FILE` does not read FILE as the level (argparse's optional argument
+    would take it)."""
+    words = list(argv)
+    if "run-passes" not in words:  # the only command with --check
+        return words
+    end = words.index("--") if "--" in words else len(words)
+    return ["--check=boundary" if w == "--check" and i < end else w for i, w in enumerate(words)]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_bare_check(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -7,17 +7,21 @@ that changed what the clients see.
 The program goes through the pipeline one pass at a time. After each pass that changed the tree
 (a pass that returns its input unchanged cannot change behaviour), every transcript is played
 against the interpreter registered for the pass's output language
-(`nanowyki.interp.registry`); the first failure names the pass after which it appeared. Passes
-whose output language has no interpreter yet are skipped, and the report says so.
+(`nanowyki.interp.registry`); the first failure names the pass after which it appeared: a
+transcript step that no longer holds, or the interpreter stopping with an error (a form it cannot
+run, a jump to a block that does not exist), which is the pass's fault as much as wrong bytes.
+Passes whose output language has no interpreter yet are skipped, and the report says so.
 """
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from nanowyki.framework import CheckLevel, Facts, Node, Pipeline, RunOptions
-from nanowyki.interp import Transcript, run_transcript
+from nanowyki.interp import Interpreter, Transcript, run_transcript
 from nanowyki.interp.registry import interpreter_for
 
 
@@ -45,8 +49,11 @@ def run_every_boundary(
     *,
     start_at: str | None = None,
     facts: Facts | None = None,
+    fuel: int = 1000,
 ) -> BoundaryReport:
-    """Run `tree` through `pipeline` pass by pass, playing `transcripts` after each pass."""
+    """Run `tree` through `pipeline` pass by pass, playing `transcripts` after each pass
+    (sessions run `fuel` turns of unbounded loops before they yield, as the transcripts were
+    recorded with)."""
     report = BoundaryReport()
     state = facts or Facts()
     first = pipeline.index(start_at) if start_at else 0
@@ -65,11 +72,29 @@ def run_every_boundary(
             continue
         report.checked.append(p.name)
         for transcript in transcripts:
-            played = run_transcript(interp(tree, state), transcript)
-            if not played.ok:
+            failure = play(interp, tree, state, transcript, fuel=fuel)
+            if failure is not None:
                 report.failure = (
                     f"behaviour changed after pass '{p.name}' ({p.input.name} -> "
-                    f"{p.output.name}):\n{played.report()}"
+                    f"{p.output.name}):\n{failure}"
                 )
                 return report
     return report
+
+
+def play(
+    interp: type[Interpreter], tree: Node, facts: Facts, transcript: Transcript, *, fuel: int = 1000
+) -> str | None:
+    """Play `transcript` on a fresh `interp` of `tree`: None when every step holds, else the
+    failure (starting with the transcript's `file:line:` when a step failed) and the event
+    log. An interpreter that stops with an exception of its own fails too: the IL it was given
+    is one it cannot run."""
+    try:
+        played = run_transcript(interp(tree, facts), transcript, fuel=fuel)
+    except Exception as err:  # a crash is the verdict: reported, not raised
+        where = traceback.extract_tb(err.__traceback__)[-1]
+        return (
+            f"{transcript.path}: {interp.__name__} stopped with {type(err).__name__}: {err} "
+            f"(at {Path(where.filename).name}:{where.lineno} in {where.name})"
+        )
+    return None if played.ok else played.report()

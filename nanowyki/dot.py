@@ -20,7 +20,7 @@ buffer statements read `ready.4 = try l = recv_line(8192)`, `done.5 = tx t.3`, a
 
 from __future__ import annotations
 
-from nanowyki.framework import Node, print_tree
+from nanowyki.framework import Language, Node, print_tree
 from nanowyki.languages.evented import (
     Await,
     CheckpointOp,
@@ -82,6 +82,12 @@ MAX_LINES = 6  # statement lines shown per block
 MAX_WIDTH = 40  # characters per line
 
 
+def draws(language: Language) -> bool:
+    """Whether `service_dot` draws the programs of `language`: a `Service` whose sessions are
+    `StateMachine`s: from `Evented` (split-states) until `Cish`, which has neither."""
+    return Service in language and StateMachine in language
+
+
 def service_dot(tree: Node) -> str:
     """Every session state machine of the service, each as one `digraph`."""
     if not isinstance(tree, Service):
@@ -104,10 +110,10 @@ def machine_dot(title: str, m: StateMachine) -> str:
         f'digraph "{_esc(title)}" {{',
         f'  label="{_esc(title)}: {len(states)} states, frame: '
         f'{_esc(", ".join(s.name for s in m.frame) or "-")}";',
-        '  labelloc=t; rankdir=TB;',
+        "  labelloc=t; rankdir=TB;",
         '  node [shape=box, fontname="monospace", fontsize=10];',
         '  edge [fontname="monospace", fontsize=9];',
-        '  start [shape=point];',
+        "  start [shape=point];",
         f'  start -> "{_esc(m.entry)}";',
     ]
     ends: dict[str, str] = {}  # end node id -> its label, in order of first use

@@ -23,6 +23,7 @@ from nanowyki.framework import (
     CheckLevel,
     CompileError,
     Diagnostic,
+    Fact,
     Facts,
     FrameworkError,
     ILCheckError,
@@ -84,6 +85,7 @@ from nanowyki.passes.remove_complex_operands import RemoveComplexOperands
 from nanowyki.passes.remove_compound_assignments import RemoveCompoundAssignments
 from nanowyki.passes.require_handled_results import RequireHandledResults
 from nanowyki.passes.require_loop_bounds import RequireLoopBounds
+from nanowyki.passes.require_step_budget import RequireStepBudget
 from nanowyki.passes.resolve_names import ResolveNames
 from nanowyki.passes.split_states import SplitStates
 from nanowyki.passes.uncover_constants import UncoverConstants
@@ -99,6 +101,7 @@ __all__ = [
     "CheckLevel",
     "CompileError",
     "Diagnostic",
+    "Fact",
     "Facts",
     "FrameworkError",
     "ILCheckError",
@@ -146,6 +149,7 @@ FRONTEND: list[type[Pass]] = [
     RequireLoopBounds,
     RejectConstantFaults,
     CheckServiceShape,
+    RequireStepBudget,  # after every check: it lowers the program to count its steps
 ]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from nanowyki.languages.placed import AppendInto, ConcatInto, SharedUpdate
 from nanowyki.languages.resolved import Local
 from nanowyki.languages.surface import BytesLit, IntLit
 from nanowyki.languages.types import TBytes, TInt
+from tests.clients.conftest import require_tool
 from tests.passes.evented_support import (
     MINE,
     assign,
@@ -161,11 +161,60 @@ def test_cli_emit_dot_to_a_file(tmp_path: Path) -> None:
     assert target.read_text().startswith("digraph")
 
 
-def test_cli_emit_dot_before_the_machines_exist(capsys: pytest.CaptureFixture[str]) -> None:
+NO_MACHINE = ["hoist-locals", "convert-to-cish", "emit-service-descriptor"]
+
+
+@pytest.mark.parametrize("stop_after", NO_MACHINE)
+def test_cli_emit_dot_where_no_machine_exists(
+    stop_after: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before split-states and from convert-to-cish on there is no state machine to draw: a
+    usage error that names the passes after which there is one."""
     argv = ["run-passes", str(ROOT / "examples" / "echo.wyki"), "--emit", "dot",
-            "--stop-after", "hoist-locals"]
+            "--stop-after", stop_after]  # fmt: skip
     assert cli.main(argv) == 2
-    assert "does not exist before 'split-states'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("nanowyki: error: --emit dot draws the sessions' state machines")
+    assert f"which exist after the passes 'split-states' to '{last_drawn()}'" in err
+    assert f"not after '{stop_after}'" in err
+
+
+def last_drawn() -> str:
+    """The last pass whose output has state machines (today: the last into Placed)."""
+    from nanowyki import pipeline
+
+    p = pipeline.default()
+    return p.names[p.index("convert-to-cish") - 1]
+
+
+def test_cli_emit_dot_after_every_pass_that_has_machines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from nanowyki import pipeline
+
+    p = pipeline.default()
+    for name in p.names[p.index("split-states") : p.index("convert-to-cish")]:
+        argv = ["run-passes", str(ROOT / "examples" / "echo.wyki"), "--emit", "dot",
+                "--stop-after", name]  # fmt: skip
+        assert cli.main(argv) == 0, name
+        assert capsys.readouterr().out.startswith('digraph "echo session" {'), name
+
+
+def test_cli_emit_dot_from_a_later_dump_draws_after_the_start_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run that starts after lift-live-variables (where --emit dot stops by default) stops
+    at its start pass."""
+    evented = tmp_path / "evented.il"
+    echo = str(ROOT / "examples" / "echo.wyki")
+    dump = ["run-passes", echo, "--stop-after", "lift-live-variables", "-o", str(evented)]
+    assert cli.main(dump) == 0
+    resumed = ["run-passes", str(evented), "--start-at", "lower-receives", "--emit", "dot"]
+    assert cli.main(resumed) == 0
+    drawn = capsys.readouterr().out
+    assert cli.main(["run-passes", echo, "--stop-after", "lower-receives", "--emit", "dot"]) == 0
+    assert drawn == capsys.readouterr().out
+    assert "ready." in drawn  # the Buffered machine: `ready.N = try ...`
 
 
 def test_cli_emit_il_is_the_default(capsys: pytest.CaptureFixture[str]) -> None:
@@ -174,11 +223,25 @@ def test_cli_emit_il_is_the_default(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("(Service echo")
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz is not installed")
 def test_graphviz_accepts_every_example(tmp_path: Path) -> None:
+    require_tool("dot", "graphviz")
     for example in sorted((ROOT / "examples").glob("*.wyki")):
         target = tmp_path / f"{example.stem}.dot"
         assert cli.main(["run-passes", str(example), "--emit", "dot", "-o", str(target)]) == 0
         done = subprocess.run(["dot", "-Tsvg", str(target)], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert "<svg" in done.stdout
+
+
+def test_the_drawing_in_the_docs_is_what_echo_gives_today(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """docs/state-machines.md shows echo's dot and its rendering: both stay true."""
+    doc = (ROOT / "docs" / "state-machines.md").read_text()
+    shown = doc.split("```dot\n", 1)[1].split("```", 1)[0]
+    assert cli.main(["run-passes", str(ROOT / "examples" / "echo.wyki"), "--emit", "dot"]) == 0
+    assert capsys.readouterr().out == shown
+    svg = (ROOT / "docs" / "img" / "echo-states.svg").read_text()
+    states = [line.split('"')[1] for line in shown.splitlines() if "[label=" in line]
+    for text in [*states, "o.4 = recv(4096)", "send(data)", "checkpoint"]:
+        assert text.replace(">", "&gt;") in svg, f"the SVG lacks {text!r}: re-render it"

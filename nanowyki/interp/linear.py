@@ -126,7 +126,9 @@ class LinearInterpreter(FlatInterpreter):
         self.enter(g, f)
         label: str = g.entry  # type: ignore[attr-defined]
         while True:
-            block = blocks[label]
+            block = blocks.get(label)
+            if block is None:
+                raise InterpError(f"no block '{label}' in the graph")
             for s in block.stmts:
                 try:
                     yield from self.handler(s)(self, s, f)

@@ -153,9 +153,14 @@ class Server:
                 Protocol, local_addr=(self.host, self.port)
             )
             port = transport.get_extra_info("sockname")[1]
+        limit = (
+            f"{self.shape.max_sessions} sessions"
+            if self.shape.proto == "tcp"
+            else f"datagrams of up to {self.shape.datagram_limit} bytes"
+        )
         self.log(
             f"nanowyki: {self.shape.name} ready on {self.shape.proto} port {port} "
-            f"(reference interpreter, {self.shape.max_sessions} sessions)"
+            f"(reference interpreter, {limit})"
         )
         if ready:
             ready(port)

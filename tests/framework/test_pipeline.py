@@ -12,7 +12,10 @@ import pytest
 from nanowyki.framework import (
     ALL,
     Analysis,
+    CheckLevel,
+    Fact,
     Facts,
+    InternalError,
     Node,
     Pass,
     Pipeline,
@@ -22,6 +25,7 @@ from nanowyki.framework import (
     Transform,
     print_tree,
     read_tree,
+    walk,
 )
 from tests.framework.arith import (
     Arith,
@@ -30,6 +34,7 @@ from tests.framework.arith import (
     CountVariables,
     FlattenLets,
     FoldConstants,
+    Let,
     RemoveComplexOperands,
     UniquifyNames,
     VariableCount,
@@ -275,7 +280,7 @@ def test_start_and_stop_at_the_same_pass() -> None:
 def test_stop_before_start_is_an_error() -> None:
     with pytest.raises(PipelineError) as info:
         pipeline().run(tree(), RunOptions(start_at="flatten-lets", stop_after="fold-constants"))
-    assert str(info.value) == "pass 'fold-constants' comes before pass 'flatten-lets'"
+    assert str(info.value) == "arith: pass 'fold-constants' comes before pass 'flatten-lets'"
 
 
 @pytest.mark.parametrize(
@@ -293,17 +298,111 @@ def test_unknown_pass_name_in_options_is_an_error(options: RunOptions) -> None:
         pipeline().run(tree(), options)
 
 
-def test_starting_past_the_provider_of_a_required_fact_is_an_error() -> None:
+def test_starting_past_an_analysis_runs_it_again_on_a_tree_of_its_language() -> None:
     p = Pipeline([ProvidingCount, NeedsCount], name="arith")
-    with pytest.raises(PipelineError) as info:
-        p.run(tree(), RunOptions(start_at="needs-count"))
-    assert str(info.value) == (
-        "arith: pass 'needs-count' requires VariableCount, which no pass before it in this run "
-        "provides (start earlier or pass it in facts)"
-    )
-    given = Facts().with_(VariableCount(4))
+    result = p.run(tree(), RunOptions(start_at="needs-count"))
+    assert [s.name for s in result.trace] == ["needs-count"]
+    assert result.facts.get(VariableCount) == 1
+    given = Facts().with_(VariableCount(4))  # a fact given is used as it is
     result = p.run(tree(), RunOptions(start_at="needs-count"), facts=given)
     assert result.facts.get(VariableCount) == 4
+
+
+class MonCount(Fact):
+    """How many `Let`s an ArithMon program has: derived from any tree that still has them."""
+
+    def __init__(self, lets: int) -> None:
+        self.lets = lets
+
+    @classmethod
+    def derive(cls, tree: Node) -> MonCount | None:
+        return cls(sum(isinstance(n, Let) for n in walk(tree)))
+
+
+class CountLets(Analysis):
+    """Arith -> Arith: count the lets."""
+
+    name = "count-lets"
+    input = Arith
+    provides = (VariableCount, MonCount)
+
+    def analyze(self, tree: Node, facts: Facts) -> object:
+        return VariableCount(0), MonCount.derive(tree)
+
+
+class NeedsBoth(Transform):
+    """ArithMon -> ArithMon: reads both facts of count-lets."""
+
+    name = "needs-both"
+    input = ArithMon
+    output = ArithMon
+    requires = (VariableCount, MonCount)
+
+
+def test_a_fact_is_derived_from_a_later_language_or_named_where_to_start() -> None:
+    p = Pipeline([CountLets, RemoveComplexOperands, NeedsBoth], name="arith")
+    mon = p.run(tree(), RunOptions(stop_after="remove-complex-operands")).tree
+    with pytest.raises(PipelineError) as info:
+        p.run(mon, RunOptions(start_at="needs-both"))
+    assert str(info.value) == (
+        "arith: pass 'needs-both' requires VariableCount, which no pass before it in this run "
+        "provides and which cannot be computed again from ArithMon "
+        "(start at 'remove-complex-operands' or before)"
+    )
+    given = Facts().with_(VariableCount(9))
+    result = p.run(mon, RunOptions(start_at="needs-both"), facts=given)
+    assert result.facts.get(MonCount).lets == 4  # derived from the ArithMon tree
+
+
+def test_a_pass_sees_only_the_facts_it_declares() -> None:
+    class Peeks(Transform):
+        """Arith -> Arith: reads a fact it does not declare."""
+
+        name = "peeks"
+        input = Arith
+        output = Arith
+
+        def transform(self, tree: Node) -> Node:
+            self.facts.find(VariableCount)
+            return tree
+
+    with pytest.raises(InternalError) as info:
+        Pipeline([ProvidingCount, Peeks]).run(tree())
+    assert str(info.value) == (
+        "internal error in pass peeks: reads the VariableCount fact but does not declare it: "
+        "add it to `requires`"
+    )
+    with pytest.raises(InternalError):  # applied alone, too
+        Peeks().apply(tree(), Facts().with_(VariableCount(1)))
+
+
+def test_read_input_takes_a_dump_with_where_fresh_names_go_on() -> None:
+    out = io.StringIO()
+    p = pipeline()
+    whole = p.run(tree(), RunOptions(dump_after="fold-constants", out=out))
+    dump = out.getvalue()
+    assert dump.splitlines()[:2] == ["; after fold-constants: Arith", "; fresh names from 3"]
+    start, facts = p.read_input(dump, "remove-complex-operands", source="d.il")
+    resumed = p.run(start, RunOptions(start_at="remove-complex-operands"), facts)
+    assert print_tree(resumed.tree) == print_tree(whole.tree)
+
+
+def test_read_input_says_what_a_wrong_file_holds() -> None:
+    p = pipeline()
+    with pytest.raises(PipelineError) as info:
+        p.read_input(
+            "; after flatten-lets: ArithFlat\n(FlatProgram)", "fold-constants", source="x.il"
+        )
+    assert (
+        str(info.value)
+        == "x.il holds ArithFlat (after flatten-lets) but 'fold-constants' takes Arith"
+    )
+    with pytest.raises(PipelineError) as info:
+        p.read_input("", "fold-constants", source="empty.il")
+    assert str(info.value) == (
+        "empty.il must be the printed IL of Arith, the input of 'fold-constants' (a dump of the "
+        "pass before it): empty.il:1:1: expected one tree, found 0"
+    )
 
 
 # -- dumps and diffs ---------------------------------------------------------------------------
@@ -315,9 +414,11 @@ def test_dump_after_selected_passes_to_a_stream() -> None:
         tree(), RunOptions(dump_after=frozenset({"uniquify-names", "flatten-lets"}), out=out)
     )
     text = out.getvalue()
-    assert text.startswith("; after uniquify-names: Arith\n(Program (Let x.1 (Int 1)")
+    assert text.startswith(
+        "; after uniquify-names: Arith\n; fresh names from 3\n(Program (Let x.1 (Int 1)"
+    )
     assert text.count("; after ") == 2
-    assert "\n; after flatten-lets: ArithFlat\n(FlatProgram" in text
+    assert "\n; after flatten-lets: ArithFlat\n; fresh names from 5\n(FlatProgram" in text
 
 
 def test_dump_after_one_name_given_as_a_string() -> None:
@@ -401,8 +502,10 @@ def test_diff_to_a_directory_when_there_is_no_stream(tmp_path: Path) -> None:
     pipeline().run(tree(), RunOptions(diff_after=ALL, dump_dir=tmp_path))
     want = [f"{i:02d}-{n}.diff" for i, n in enumerate(NAMES, 1)]
     assert sorted(p.name for p in tmp_path.iterdir()) == want
-    assert (tmp_path / "01-uniquify-names.diff").read_text().startswith(
-        "--- before uniquify-names (Arith)\n"
+    assert (
+        (tmp_path / "01-uniquify-names.diff")
+        .read_text()
+        .startswith("--- before uniquify-names (Arith)\n")
     )
 
 
@@ -412,7 +515,13 @@ def test_diff_to_a_directory_when_there_is_no_stream(tmp_path: Path) -> None:
 def test_every_step_has_non_negative_times() -> None:
     result = pipeline().run(tree())
     for s in result.trace:
-        assert s.seconds >= 0 and s.check_seconds >= 0
+        assert s.seconds >= 0 and s.count_seconds >= 0 and s.check_seconds >= 0
+
+
+def test_no_check_time_when_checking_is_off() -> None:
+    """`check ms` is the checking alone: summing up the nodes is `count ms`."""
+    result = pipeline().run(tree(), RunOptions(check=CheckLevel.OFF))
+    assert [s.check_seconds for s in result.trace] == [0.0] * len(NAMES)
 
 
 def test_steps_describe_each_pass() -> None:
@@ -431,14 +540,14 @@ def test_steps_describe_each_pass() -> None:
 def test_timing_table_lists_every_pass_and_a_total() -> None:
     table = pipeline().run(tree()).timing_table()
     lines = table.splitlines()
-    assert lines[0].split() == ["pass", "ms", "check", "ms", "nodes", "built"]
+    assert lines[0].split() == ["pass", "ms", "count", "ms", "check", "ms", "nodes", "built"]
     assert [line.split()[0] for line in lines[1:]] == [*NAMES, "total"]
     for line in lines[1:-1]:
-        _, ms, check_ms, nodes, built = line.split()
-        assert float(ms) >= 0 and float(check_ms) >= 0 and int(nodes) > 0
-        assert 0 <= int(built) <= int(nodes)
+        _, ms, count_ms, check_ms, nodes, built = line.split()
+        assert float(ms) >= 0 and float(count_ms) >= 0 and float(check_ms) >= 0
+        assert 0 <= int(built) <= int(nodes) and int(nodes) > 0
     total = lines[-1].split()
-    assert len(total) == 3 and float(total[1]) >= 0
+    assert len(total) == 4 and float(total[1]) >= 0
     assert len({len(line) for line in lines[:-1]}) == 1  # aligned columns
     assert table.endswith("\n")
 
@@ -452,6 +561,7 @@ def test_step_to_json() -> None:
         "input",
         "output",
         "seconds",
+        "count_seconds",
         "check_seconds",
         "nodes_out",
         "nodes_built",
