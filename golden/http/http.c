@@ -87,6 +87,11 @@ struct wyki_bytes_11 {
 	uint8_t data[11];
 };
 
+struct wyki_bytes_17 {
+	uint32_t len;
+	uint8_t data[17];
+};
+
 struct wyki_bytes_12 {
 	uint32_t len;
 	uint8_t data[12];
@@ -198,47 +203,72 @@ struct wyki_opt_i64 {
 	int64_t value;
 };
 
+struct wyki_bytes_7 {
+	uint32_t len;
+	uint8_t data[7];
+};
+
+struct wyki_bytes_8185 {
+	uint32_t len;
+	uint8_t data[8185];
+};
+
+struct wyki_bytes_0 {
+	uint32_t len;
+	uint8_t data[1];
+};
+
 struct wyki_opt_b8192 {
 	bool some;
 	struct wyki_bytes_8192 value;
 };
 
+struct wyki_bytes_512 {
+	uint32_t len;
+	uint8_t data[512];
+};
+
+struct wyki_opt_b512 {
+	bool some;
+	struct wyki_bytes_512 value;
+};
+
 struct scratch_fn_pad2 {
-	struct wyki_bytes_1 v_t__11;
-	struct wyki_bytes_1 v_t__14;
+	struct wyki_bytes_1 v_t__17;
+	struct wyki_bytes_1 v_t__20;
 };
 
 struct scratch_fn_http_date {
-	struct wyki_bytes_3 v_t__38;
-	struct wyki_bytes_2 v_t__40;
 	struct wyki_bytes_3 v_t__44;
-	struct wyki_bytes_2 v_t__48;
-	struct wyki_bytes_2 v_t__51;
-	struct wyki_bytes_2 v_t__55;
-	struct wyki_bytes_2 v_t__60;
-	struct wyki_bytes_2 v_t__64;
-	struct wyki_bytes_25 v_t__65;
+	struct wyki_bytes_2 v_t__46;
+	struct wyki_bytes_3 v_t__50;
+	struct wyki_bytes_2 v_t__54;
+	struct wyki_bytes_2 v_t__57;
+	struct wyki_bytes_2 v_t__61;
+	struct wyki_bytes_2 v_t__66;
+	struct wyki_bytes_2 v_t__70;
+	struct wyki_bytes_25 v_t__71;
 };
 
 struct scratch_fn_head {
 	struct wyki_bytes_32 v_ctype;
 	struct wyki_bytes_10 v_connection;
-	struct wyki_bytes_20 v_t__67;
-	struct wyki_bytes_40 v_t__70;
-	struct wyki_bytes_29 v_t__76;
-	struct wyki_bytes_20 v_t__83;
-	struct wyki_bytes_239 v_t__89;
+	struct wyki_bytes_20 v_t__73;
+	struct wyki_bytes_40 v_t__76;
+	struct wyki_bytes_29 v_t__82;
+	struct wyki_bytes_20 v_t__89;
+	struct wyki_bytes_239 v_t__95;
 };
 
 struct scratch_fn_error_body {
-	struct wyki_bytes_20 v_t__90;
-	struct wyki_bytes_40 v_t__92;
-	struct wyki_bytes_62 v_t__94;
+	struct wyki_bytes_20 v_t__96;
+	struct wyki_bytes_40 v_t__98;
+	struct wyki_bytes_62 v_t__100;
 };
 
 struct scratch_fn_fatal {
 	struct wyki_bytes_64 v_body;
-	struct wyki_bytes_320 v_t__96;
+	struct wyki_bytes_320 v_t__102;
 };
 
 struct scratch_fn_ok {
@@ -248,38 +278,54 @@ struct scratch_fn_ok {
 
 struct scratch_fn_route {
 	struct wyki_bytes_8192 v_path;
-	struct wyki_bytes_64 v_t__112;
+	struct wyki_bytes_64 v_t__118;
 };
 
-struct scratch_fn_path_of {
+struct scratch_fn_without_query {
 	struct wyki_bytes_8192 v_target;
-	struct wyki_opt_i64 v_o__226;
+	struct wyki_opt_i64 v_o__277;
+};
+
+struct scratch_fn_absolute_path {
+	struct wyki_bytes_8192 v_t;
+	struct wyki_bytes_7 v_t__124;
+	struct wyki_bytes_8185 v_rest;
+	struct wyki_opt_i64 v_o__287;
+	struct wyki_bytes_8185 v_t__129;
 };
 
 struct scratch_fn_valid_name {
 	struct wyki_bytes_8192 v_name;
 };
 
+struct scratch_fn_content_length {
+	struct wyki_bytes_8192 v_value;
+	struct wyki_opt_i64 v_o__327;
+};
+
 struct scratch_fn_has_token {
 	struct wyki_bytes_8192 v_list;
 	struct wyki_bytes_16 v_token;
 	struct wyki_bytes_8192 v_rest;
-	struct wyki_opt_i64 v_o__254;
-	struct wyki_bytes_8192 v_t__121;
-	struct wyki_bytes_8192 v_t__123;
-	struct wyki_bytes_8192 v_t__124;
+	struct wyki_opt_i64 v_o__356;
+	struct wyki_bytes_8192 v_t__150;
+	struct wyki_bytes_8192 v_t__152;
+	struct wyki_bytes_8192 v_t__153;
 };
 
 struct scratch_step {
+	struct wyki_bytes_512 v_piece;
 	struct wyki_bytes_8192 v_line;
+	struct wyki_bytes_8192 v_t__171;
+	struct wyki_bytes_512 v_piece__2;
 	struct wyki_bytes_8192 v_h;
-	struct wyki_opt_i64 v_o__305;
+	struct wyki_opt_i64 v_o__434;
 	struct wyki_bytes_8192 v_name;
-	struct wyki_bytes_8192 v_t__159;
+	struct wyki_bytes_8192 v_t__198;
 	struct wyki_bytes_8192 v_value;
-	struct wyki_bytes_8192 v_t__175;
-	struct wyki_bytes_32 v_t__177;
-	struct wyki_bytes_4096 v_t__178;
+	struct wyki_bytes_512 v_piece__4;
+	struct wyki_bytes_32 v_t__226;
+	struct wyki_bytes_4096 v_t__227;
 };
 
 struct scratch {
@@ -290,8 +336,10 @@ struct scratch {
 	struct scratch_fn_fatal fn_fatal;
 	struct scratch_fn_ok fn_ok;
 	struct scratch_fn_route fn_route;
-	struct scratch_fn_path_of fn_path_of;
+	struct scratch_fn_without_query fn_without_query;
+	struct scratch_fn_absolute_path fn_absolute_path;
 	struct scratch_fn_valid_name fn_valid_name;
+	struct scratch_fn_content_length fn_content_length;
 	struct scratch_fn_has_token fn_has_token;
 	struct scratch_step step;
 };
@@ -303,31 +351,42 @@ struct frame {
 	uint32_t tx_sent;
 	int64_t timeout_ms;
 	bool timed_out;
-	struct wyki_opt_b8192 v_o__263;
-	struct wyki_bytes_384 v_t__132;
-	struct wyki_bytes_384 v_t__137;
+	struct wyki_opt_b8192 v_o__365;
+	int64_t v_taken;
+	struct wyki_opt_b512 v_o__381;
+	struct wyki_bytes_384 v_t__165;
+	struct wyki_bytes_384 v_t__170;
 	struct wyki_bytes_8192 v_method;
-	struct wyki_bytes_8192 v_target;
+	struct wyki_bytes_8192 v_path;
 	struct wyki_bytes_8192 v_version;
-	struct wyki_bytes_384 v_t__142;
-	struct wyki_bytes_384 v_t__145;
+	struct wyki_bytes_384 v_t__178;
+	struct wyki_bytes_384 v_t__181;
 	bool v_has_host;
 	bool v_conn_close;
 	bool v_conn_keep_alive;
+	int64_t v_length;
+	bool v_coded;
+	bool v_expects_continue;
 	bool v_complete;
 	int64_t v_i;
-	int64_t v_end__2;
-	int64_t v_turn__288;
-	struct wyki_opt_b8192 v_o__295;
-	struct wyki_bytes_384 v_t__150;
-	struct wyki_bytes_384 v_t__153;
-	struct wyki_bytes_384 v_t__156;
-	struct wyki_bytes_384 v_t__167;
-	struct wyki_bytes_384 v_t__170;
+	int64_t v_end__7;
+	int64_t v_turn__406;
+	struct wyki_opt_b8192 v_o__413;
+	int64_t v_taken__1;
+	struct wyki_opt_b512 v_o__426;
+	struct wyki_bytes_384 v_t__189;
+	struct wyki_bytes_384 v_t__192;
+	struct wyki_bytes_384 v_t__195;
+	bool v_http11;
+	struct wyki_bytes_384 v_t__212;
+	int64_t v_left;
+	int64_t v_t__215;
+	struct wyki_opt_b512 v_o__473;
+	struct wyki_bytes_384 v_t__218;
 	bool v_keep;
 	struct s_Response v_r;
-	struct wyki_bytes_320 v_t__180;
-	struct wyki_bytes_4096 v_t__182;
+	struct wyki_bytes_320 v_t__229;
+	struct wyki_bytes_4096 v_t__231;
 };
 
 static int fn_reason(int64_t v_status, struct wyki_bytes_40 *out);
@@ -338,8 +397,11 @@ static int fn_error_body(struct scratch *w, int64_t v_status, struct wyki_bytes_
 static int fn_fatal(struct scratch *w, int64_t v_status, struct wyki_bytes_384 *out);
 static int fn_ok(struct scratch *w, const uint8_t *v_ctype_data, uint32_t v_ctype_len, const uint8_t *v_body_data, uint32_t v_body_len, struct s_Response *out);
 static int fn_route(struct scratch *w, const uint8_t *v_path_data, uint32_t v_path_len, struct s_Response *out);
-static int fn_path_of(struct scratch *w, const uint8_t *v_target_data, uint32_t v_target_len, struct wyki_bytes_8192 *out);
+static int fn_without_query(struct scratch *w, const uint8_t *v_target_data, uint32_t v_target_len, struct wyki_bytes_8192 *out);
+static int fn_absolute_path(struct scratch *w, const uint8_t *v_t_data, uint32_t v_t_len, struct wyki_bytes_8192 *out);
 static int fn_valid_name(struct scratch *w, const uint8_t *v_name_data, uint32_t v_name_len, bool *out);
+static int fn_content_length(struct scratch *w, const uint8_t *v_value_data, uint32_t v_value_len, int64_t *out);
+static int fn_refusal(bool v_complete, bool v_http11, bool v_has_host, int64_t v_length, bool v_coded, int64_t *out);
 static int fn_has_token(struct scratch *w, const uint8_t *v_list_data, uint32_t v_list_len, const uint8_t *v_token_data, uint32_t v_token_len, bool *out);
 static int step(struct frame *f, struct wyki_conn *c);
 
@@ -354,13 +416,20 @@ static const struct wyki_bytes_9 lit_2 = {
 	.len = 9u,
 	.data = { 0x4e, 0x6f, 0x74, 0x20, 0x46, 0x6f, 0x75, 0x6e, 0x64 } /* "Not Found" */,
 };
-static const struct wyki_bytes_12 lit_3 = {
+static const struct wyki_bytes_17 lit_3 = {
+	.len = 17u,
+	.data = { /* "Content Too Large" */
+		0x43, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x20, 0x54, 0x6f, 0x6f, 0x20,
+		0x4c, 0x61, 0x72, 0x67, 0x65,
+	},
+};
+static const struct wyki_bytes_12 lit_4 = {
 	.len = 12u,
 	.data = { /* "URI Too Long" */
 		0x55, 0x52, 0x49, 0x20, 0x54, 0x6f, 0x6f, 0x20, 0x4c, 0x6f, 0x6e, 0x67,
 	},
 };
-static const struct wyki_bytes_31 lit_4 = {
+static const struct wyki_bytes_31 lit_5 = {
 	.len = 31u,
 	.data = { /* "Request Header Fields Too Large" */
 		0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x20, 0x48, 0x65, 0x61, 0x64,
@@ -368,86 +437,86 @@ static const struct wyki_bytes_31 lit_4 = {
 		0x6f, 0x20, 0x4c, 0x61, 0x72, 0x67, 0x65,
 	},
 };
-static const struct wyki_bytes_15 lit_5 = {
+static const struct wyki_bytes_15 lit_6 = {
 	.len = 15u,
 	.data = { /* "Not Implemented" */
 		0x4e, 0x6f, 0x74, 0x20, 0x49, 0x6d, 0x70, 0x6c, 0x65, 0x6d, 0x65, 0x6e,
 		0x74, 0x65, 0x64,
 	},
 };
-static const struct wyki_bytes_21 lit_6 = {
+static const struct wyki_bytes_21 lit_7 = {
 	.len = 21u,
 	.data = { /* "Internal Server Error" */
 		0x49, 0x6e, 0x74, 0x65, 0x72, 0x6e, 0x61, 0x6c, 0x20, 0x53, 0x65, 0x72,
 		0x76, 0x65, 0x72, 0x20, 0x45, 0x72, 0x72, 0x6f, 0x72,
 	},
 };
-static const struct wyki_bytes_2 lit_7 = { .len = 2u, .data = { 0x2c, 0x20 } /* ", " */ };
-static const struct wyki_bytes_1 lit_8 = { .len = 1u, .data = { 0x20 } /* " " */ };
-static const struct wyki_bytes_1 lit_9 = { .len = 1u, .data = { 0x3a } /* ":" */ };
-static const struct wyki_bytes_4 lit_10 = { .len = 4u, .data = { 0x20, 0x47, 0x4d, 0x54 } /* " GMT" */ };
-static const struct wyki_bytes_5 lit_11 = { .len = 5u, .data = { 0x63, 0x6c, 0x6f, 0x73, 0x65 } /* "close" */ };
-static const struct wyki_bytes_10 lit_12 = {
+static const struct wyki_bytes_2 lit_8 = { .len = 2u, .data = { 0x2c, 0x20 } /* ", " */ };
+static const struct wyki_bytes_1 lit_9 = { .len = 1u, .data = { 0x20 } /* " " */ };
+static const struct wyki_bytes_1 lit_10 = { .len = 1u, .data = { 0x3a } /* ":" */ };
+static const struct wyki_bytes_4 lit_11 = { .len = 4u, .data = { 0x20, 0x47, 0x4d, 0x54 } /* " GMT" */ };
+static const struct wyki_bytes_5 lit_12 = { .len = 5u, .data = { 0x63, 0x6c, 0x6f, 0x73, 0x65 } /* "close" */ };
+static const struct wyki_bytes_10 lit_13 = {
 	.len = 10u,
 	.data = { /* "keep-alive" */
 		0x6b, 0x65, 0x65, 0x70, 0x2d, 0x61, 0x6c, 0x69, 0x76, 0x65,
 	},
 };
-static const struct wyki_bytes_9 lit_13 = {
+static const struct wyki_bytes_9 lit_14 = {
 	.len = 9u,
 	.data = { 0x48, 0x54, 0x54, 0x50, 0x2f, 0x31, 0x2e, 0x31, 0x20 } /* "HTTP/1.1 " */,
 };
-static const struct wyki_bytes_2 lit_14 = { .len = 2u, .data = { 0x0d, 0x0a } /* "\r\n" */ };
-static const struct wyki_bytes_18 lit_15 = {
+static const struct wyki_bytes_2 lit_15 = { .len = 2u, .data = { 0x0d, 0x0a } /* "\r\n" */ };
+static const struct wyki_bytes_18 lit_16 = {
 	.len = 18u,
 	.data = { /* "Server: nanowyki\r\n" */
 		0x53, 0x65, 0x72, 0x76, 0x65, 0x72, 0x3a, 0x20, 0x6e, 0x61, 0x6e, 0x6f,
 		0x77, 0x79, 0x6b, 0x69, 0x0d, 0x0a,
 	},
 };
-static const struct wyki_bytes_6 lit_16 = { .len = 6u, .data = { 0x44, 0x61, 0x74, 0x65, 0x3a, 0x20 } /* "Date: " */ };
-static const struct wyki_bytes_14 lit_17 = {
+static const struct wyki_bytes_6 lit_17 = { .len = 6u, .data = { 0x44, 0x61, 0x74, 0x65, 0x3a, 0x20 } /* "Date: " */ };
+static const struct wyki_bytes_14 lit_18 = {
 	.len = 14u,
 	.data = { /* "Content-Type: " */
 		0x43, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x2d, 0x54, 0x79, 0x70, 0x65,
 		0x3a, 0x20,
 	},
 };
-static const struct wyki_bytes_16 lit_18 = {
+static const struct wyki_bytes_16 lit_19 = {
 	.len = 16u,
 	.data = { /* "Content-Length: " */
 		0x43, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x2d, 0x4c, 0x65, 0x6e, 0x67,
 		0x74, 0x68, 0x3a, 0x20,
 	},
 };
-static const struct wyki_bytes_12 lit_19 = {
+static const struct wyki_bytes_12 lit_20 = {
 	.len = 12u,
 	.data = { /* "Connection: " */
 		0x43, 0x6f, 0x6e, 0x6e, 0x65, 0x63, 0x74, 0x69, 0x6f, 0x6e, 0x3a, 0x20,
 	},
 };
-static const struct wyki_bytes_1 lit_20 = { .len = 1u, .data = { 0x0a } /* "\n" */ };
-static const struct wyki_bytes_10 lit_21 = {
+static const struct wyki_bytes_1 lit_21 = { .len = 1u, .data = { 0x0a } /* "\n" */ };
+static const struct wyki_bytes_10 lit_22 = {
 	.len = 10u,
 	.data = { /* "text/plain" */
 		0x74, 0x65, 0x78, 0x74, 0x2f, 0x70, 0x6c, 0x61, 0x69, 0x6e,
 	},
 };
-static const struct wyki_bytes_1 lit_22 = { .len = 1u, .data = { 0x2f } /* "/" */ };
-static const struct wyki_bytes_11 lit_23 = {
+static const struct wyki_bytes_1 lit_23 = { .len = 1u, .data = { 0x2f } /* "/" */ };
+static const struct wyki_bytes_11 lit_24 = {
 	.len = 11u,
 	.data = { /* "/index.html" */
 		0x2f, 0x69, 0x6e, 0x64, 0x65, 0x78, 0x2e, 0x68, 0x74, 0x6d, 0x6c,
 	},
 };
-static const struct wyki_bytes_24 lit_24 = {
+static const struct wyki_bytes_24 lit_25 = {
 	.len = 24u,
 	.data = { /* "text/html; charset=utf-8" */
 		0x74, 0x65, 0x78, 0x74, 0x2f, 0x68, 0x74, 0x6d, 0x6c, 0x3b, 0x20, 0x63,
 		0x68, 0x61, 0x72, 0x73, 0x65, 0x74, 0x3d, 0x75, 0x74, 0x66, 0x2d, 0x38,
 	},
 };
-static const struct wyki_bytes_594 lit_25 = {
+static const struct wyki_bytes_594 lit_26 = {
 	.len = 594u,
 	.data = { /* "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>nanowyki</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n</head>\n<body>\n<h1><img src=\"/logo.png\" alt=\"\" width=\"16\" height=\"16\"> nanowyki</h1>\n<p>This site is served by a WYKI program compiled by nanowyki.</p>\n<ul>\n<li><a href=\"/about\">About this server</a></li>\n<li><a href=\"/hello\">/hello</a>: a 13-byte text body</li>\n<li><a href=\"/4k\">/4k</a>: a 4096-byte text body</li>\n<li><a href=\"/logo.png\">/logo.png</a>: a 16x16 PNG</li>\n<li><a href=\"/style.css\">/style.css</a>: this page's style sheet</li>\n</ul>\n</body>\n</html>\n" */
 		0x3c, 0x21, 0x64, 0x6f, 0x63, 0x74, 0x79, 0x70, 0x65, 0x20, 0x68, 0x74,
@@ -502,8 +571,8 @@ static const struct wyki_bytes_594 lit_25 = {
 		0x68, 0x74, 0x6d, 0x6c, 0x3e, 0x0a,
 	},
 };
-static const struct wyki_bytes_6 lit_26 = { .len = 6u, .data = { 0x2f, 0x61, 0x62, 0x6f, 0x75, 0x74 } /* "/about" */ };
-static const struct wyki_bytes_405 lit_27 = {
+static const struct wyki_bytes_6 lit_27 = { .len = 6u, .data = { 0x2f, 0x61, 0x62, 0x6f, 0x75, 0x74 } /* "/about" */ };
+static const struct wyki_bytes_405 lit_28 = {
 	.len = 405u,
 	.data = { /* "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>About - nanowyki</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n</head>\n<body>\n<h1>About</h1>\n<p>Every page here was compiled into the server with <code>embed</code>:\nno file system is touched while serving, so the same program runs in the\nLinux kernel or in user space.</p>\n<p><a href=\"/\">Back to the index</a></p>\n</body>\n</html>\n" */
 		0x3c, 0x21, 0x64, 0x6f, 0x63, 0x74, 0x79, 0x70, 0x65, 0x20, 0x68, 0x74,
@@ -542,17 +611,17 @@ static const struct wyki_bytes_405 lit_27 = {
 		0x0a, 0x3c, 0x2f, 0x68, 0x74, 0x6d, 0x6c, 0x3e, 0x0a,
 	},
 };
-static const struct wyki_bytes_10 lit_28 = {
+static const struct wyki_bytes_10 lit_29 = {
 	.len = 10u,
 	.data = { /* "/style.css" */
 		0x2f, 0x73, 0x74, 0x79, 0x6c, 0x65, 0x2e, 0x63, 0x73, 0x73,
 	},
 };
-static const struct wyki_bytes_8 lit_29 = {
+static const struct wyki_bytes_8 lit_30 = {
 	.len = 8u,
 	.data = { 0x74, 0x65, 0x78, 0x74, 0x2f, 0x63, 0x73, 0x73 } /* "text/css" */,
 };
-static const struct wyki_bytes_175 lit_30 = {
+static const struct wyki_bytes_175 lit_31 = {
 	.len = 175u,
 	.data = { /* "body { font-family: sans-serif; max-width: 40em; margin: 2em auto; color: #222; }\nh1 { color: #1f4e79; }\na { color: #1f4e79; }\ncode { background: #f2f2f2; padding: 0 0.2em; }\n" */
 		0x62, 0x6f, 0x64, 0x79, 0x20, 0x7b, 0x20, 0x66, 0x6f, 0x6e, 0x74, 0x2d,
@@ -572,15 +641,15 @@ static const struct wyki_bytes_175 lit_30 = {
 		0x32, 0x65, 0x6d, 0x3b, 0x20, 0x7d, 0x0a,
 	},
 };
-static const struct wyki_bytes_9 lit_31 = {
+static const struct wyki_bytes_9 lit_32 = {
 	.len = 9u,
 	.data = { 0x2f, 0x6c, 0x6f, 0x67, 0x6f, 0x2e, 0x70, 0x6e, 0x67 } /* "/logo.png" */,
 };
-static const struct wyki_bytes_9 lit_32 = {
+static const struct wyki_bytes_9 lit_33 = {
 	.len = 9u,
 	.data = { 0x69, 0x6d, 0x61, 0x67, 0x65, 0x2f, 0x70, 0x6e, 0x67 } /* "image/png" */,
 };
-static const struct wyki_bytes_133 lit_33 = {
+static const struct wyki_bytes_133 lit_34 = {
 	.len = 133u,
 	.data = { /* "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x03\x00\x00\x00(-\x0fS\x00\x00\x00\tPLTE\xff\xff\xff\x1fNy\xf2\xa9\x00\xb4\xa0\xb0\x33\x00\x00\x00\x37IDATx\xda\x63` \x0c\x18\x19\xd1\xd8\x38\x04\x90H\x0c\x01\x30\xc9\xc8\x08!\xe1\x1a\xa1\x08.\x00\x95\x86\x99\x0fS\x0f\xb7\x8f\x11\x66\x16#\x9a\xd3\x90]\x84\x0f\x30\xa1\x01\x0c\x05\x00'.\x00]\x05\x9a\x66\x95\x00\x00\x00\x00IEND\xae\x42`\x82" */
 		0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d,
@@ -597,16 +666,16 @@ static const struct wyki_bytes_133 lit_33 = {
 		0x82,
 	},
 };
-static const struct wyki_bytes_6 lit_34 = { .len = 6u, .data = { 0x2f, 0x68, 0x65, 0x6c, 0x6c, 0x6f } /* "/hello" */ };
-static const struct wyki_bytes_13 lit_35 = {
+static const struct wyki_bytes_6 lit_35 = { .len = 6u, .data = { 0x2f, 0x68, 0x65, 0x6c, 0x6c, 0x6f } /* "/hello" */ };
+static const struct wyki_bytes_13 lit_36 = {
 	.len = 13u,
 	.data = { /* "Hello, world\n" */
 		0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x2c, 0x20, 0x77, 0x6f, 0x72, 0x6c, 0x64,
 		0x0a,
 	},
 };
-static const struct wyki_bytes_3 lit_36 = { .len = 3u, .data = { 0x2f, 0x34, 0x6b } /* "/4k" */ };
-static const struct wyki_bytes_4096 lit_37 = {
+static const struct wyki_bytes_3 lit_37 = { .len = 3u, .data = { 0x2f, 0x34, 0x6b } /* "/4k" */ };
+static const struct wyki_bytes_4096 lit_38 = {
 	.len = 4096u,
 	.data = { /* "line 01 of 64: the quick brown fox jumps over the lazy dog ....\nline 02 of 64: the quick brown fox jumps over the lazy dog ....\nline 03 of 64: the quick brown fox jumps over the lazy dog ....\nline 04 of 64: the quick brown fox jumps over the lazy dog ....\nline 05 of 64: the quick brown fox jumps over the lazy dog ....\nline 06 of 64: the quick brown fox jumps over the lazy dog ....\nline 07 of 64: the quick brown fox jumps over the lazy dog ....\nline 08 of 64: the quick brown fox jumps over the lazy dog ....\nline 09 of 64: the quick brown fox jumps over the lazy dog ....\nline 10 of 64: the quick brown fox jumps over the lazy dog ....\nline 11 of 64: the quick brown fox jumps over the lazy dog ....\nline 12 of 64: the quick brown fox jumps over the lazy dog ....\nline 13 of 64: the quick brown fox jumps over the lazy dog ....\nline 14 of 64: the quick brown fox jumps over the lazy dog ....\nline 15 of 64: the quick brown fox jumps over the lazy dog ....\nline 16 of 64: the quick brown fox jumps over the lazy dog ....\nline 17 of 64: the quick brown fox jumps over the lazy dog ....\nline 18 of 64: the quick brown fox jumps over the lazy dog ....\nline 19 of 64: the quick brown fox jumps over the lazy dog ....\nline 20 of 64: the quick brown fox jumps over the lazy dog ....\nline 21 of 64: the quick brown fox jumps over the lazy dog ....\nline 22 of 64: the quick brown fox jumps over the lazy dog ....\nline 23 of 64: the quick brown fox jumps over the lazy dog ....\nline 24 of 64: the quick brown fox jumps over the lazy dog ....\nline 25 of 64: the quick brown fox jumps over the lazy dog ....\nline 26 of 64: the quick brown fox jumps over the lazy dog ....\nline 27 of 64: the quick brown fox jumps over the lazy dog ....\nline 28 of 64: the quick brown fox jumps over the lazy dog ....\nline 29 of 64: the quick brown fox jumps over the lazy dog ....\nline 30 of 64: the quick brown fox jumps over the lazy dog ....\nline 31 of 64: the quick brown fox jumps over the lazy dog ....\nline 32 of 64: the quick brown fox jumps over the lazy dog ....\nline 33 of 64: the quick brown fox jumps over the lazy dog ....\nline 34 of 64: the quick brown fox jumps over the lazy dog ....\nline 35 of 64: the quick brown fox jumps over the lazy dog ....\nline 36 of 64: the quick brown fox jumps over the lazy dog ....\nline 37 of 64: the quick brown fox jumps over the lazy dog ....\nline 38 of 64: the quick brown fox jumps over the lazy dog ....\nline 39 of 64: the quick brown fox jumps over the lazy dog ....\nline 40 of 64: the quick brown fox jumps over the lazy dog ....\nline 41 of 64: the quick brown fox jumps over the lazy dog ....\nline 42 of 64: the quick brown fox jumps over the lazy dog ....\nline 43 of 64: the quick brown fox jumps over the lazy dog ....\nline 44 of 64: the quick brown fox jumps over the lazy dog ....\nline 45 of 64: the quick brown fox jumps over the lazy dog ....\nline 46 of 64: the quick brown fox jumps over the lazy dog ....\nline 47 of 64: the quick brown fox jumps over the lazy dog ....\nline 48 of 64: the quick brown fox jumps over the lazy dog ....\nline 49 of 64: the quick brown fox jumps over the lazy dog ....\nline 50 of 64: the quick brown fox jumps over the lazy dog ....\nline 51 of 64: the quick brown fox jumps over the lazy dog ....\nline 52 of 64: the quick brown fox jumps over the lazy dog ....\nline 53 of 64: the quick brown fox jumps over the lazy dog ....\nline 54 of 64: the quick brown fox jumps over the lazy dog ....\nline 55 of 64: the quick brown fox jumps over the lazy dog ....\nline 56 of 64: the quick brown fox jumps over the lazy dog ....\nline 57 of 64: the quick brown fox jumps over the lazy dog ....\nline 58 of 64: the quick brown fox jumps over the lazy dog ....\nline 59 of 64: the quick brown fox jumps over the lazy dog ....\nline 60 of 64: the quick brown fox jumps over the lazy dog ....\nline 61 of 64: the quick brown fox jumps over the lazy dog ....\nline 62 of 64: the quick brown fox jumps over the lazy dog ....\nline 63 of 64: the quick brown fox jumps over the lazy dog ....\nline 64 of 64: the quick brown fox jumps over the lazy dog ....\n" */
 		0x6c, 0x69, 0x6e, 0x65, 0x20, 0x30, 0x31, 0x20, 0x6f, 0x66, 0x20, 0x36,
@@ -953,23 +1022,57 @@ static const struct wyki_bytes_4096 lit_37 = {
 		0x2e, 0x2e, 0x2e, 0x0a,
 	},
 };
-static const struct wyki_bytes_1 lit_38 = { .len = 1u, .data = { 0x3f } /* "\?" */ };
-static const struct wyki_bytes_1 lit_39 = { .len = 1u, .data = { 0x2c } /* "," */ };
-static const struct wyki_bytes_8 lit_40 = {
+static const struct wyki_bytes_1 lit_39 = { .len = 1u, .data = { 0x3f } /* "\?" */ };
+static const struct wyki_bytes_7 lit_40 = {
+	.len = 7u,
+	.data = { 0x68, 0x74, 0x74, 0x70, 0x3a, 0x2f, 0x2f } /* "http://" */,
+};
+static const struct wyki_bytes_0 lit_41 = { .len = 0u, .data = { 0 } };
+static const struct wyki_bytes_1 lit_42 = { .len = 1u, .data = { 0x2c } /* "," */ };
+static const struct wyki_bytes_8 lit_43 = {
 	.len = 8u,
 	.data = { 0x48, 0x54, 0x54, 0x50, 0x2f, 0x31, 0x2e, 0x31 } /* "HTTP/1.1" */,
 };
-static const struct wyki_bytes_8 lit_41 = {
+static const struct wyki_bytes_8 lit_44 = {
 	.len = 8u,
 	.data = { 0x48, 0x54, 0x54, 0x50, 0x2f, 0x31, 0x2e, 0x30 } /* "HTTP/1.0" */,
 };
-static const struct wyki_bytes_3 lit_42 = { .len = 3u, .data = { 0x47, 0x45, 0x54 } /* "GET" */ };
-static const struct wyki_bytes_4 lit_43 = { .len = 4u, .data = { 0x48, 0x45, 0x41, 0x44 } /* "HEAD" */ };
-static const struct wyki_bytes_4 lit_44 = { .len = 4u, .data = { 0x48, 0x6f, 0x73, 0x74 } /* "Host" */ };
-static const struct wyki_bytes_10 lit_45 = {
+static const struct wyki_bytes_3 lit_45 = { .len = 3u, .data = { 0x47, 0x45, 0x54 } /* "GET" */ };
+static const struct wyki_bytes_4 lit_46 = { .len = 4u, .data = { 0x48, 0x45, 0x41, 0x44 } /* "HEAD" */ };
+static const struct wyki_bytes_4 lit_47 = { .len = 4u, .data = { 0x48, 0x6f, 0x73, 0x74 } /* "Host" */ };
+static const struct wyki_bytes_10 lit_48 = {
 	.len = 10u,
 	.data = { /* "Connection" */
 		0x43, 0x6f, 0x6e, 0x6e, 0x65, 0x63, 0x74, 0x69, 0x6f, 0x6e,
+	},
+};
+static const struct wyki_bytes_14 lit_49 = {
+	.len = 14u,
+	.data = { /* "Content-Length" */
+		0x43, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x2d, 0x4c, 0x65, 0x6e, 0x67,
+		0x74, 0x68,
+	},
+};
+static const struct wyki_bytes_17 lit_50 = {
+	.len = 17u,
+	.data = { /* "Transfer-Encoding" */
+		0x54, 0x72, 0x61, 0x6e, 0x73, 0x66, 0x65, 0x72, 0x2d, 0x45, 0x6e, 0x63,
+		0x6f, 0x64, 0x69, 0x6e, 0x67,
+	},
+};
+static const struct wyki_bytes_6 lit_51 = { .len = 6u, .data = { 0x45, 0x78, 0x70, 0x65, 0x63, 0x74 } /* "Expect" */ };
+static const struct wyki_bytes_12 lit_52 = {
+	.len = 12u,
+	.data = { /* "100-continue" */
+		0x31, 0x30, 0x30, 0x2d, 0x63, 0x6f, 0x6e, 0x74, 0x69, 0x6e, 0x75, 0x65,
+	},
+};
+static const struct wyki_bytes_25 lit_53 = {
+	.len = 25u,
+	.data = { /* "HTTP/1.1 100 Continue\r\n\r\n" */
+		0x48, 0x54, 0x54, 0x50, 0x2f, 0x31, 0x2e, 0x31, 0x20, 0x31, 0x30, 0x30,
+		0x20, 0x43, 0x6f, 0x6e, 0x74, 0x69, 0x6e, 0x75, 0x65, 0x0d, 0x0a, 0x0d,
+		0x0a,
 	},
 };
 static const struct wyki_arr_7_b3 k_DAY_NAMES = {
@@ -1002,124 +1105,135 @@ static const struct wyki_arr_12_b3 k_MONTH_NAMES = {
 
 static int fn_reason(int64_t v_status, struct wyki_bytes_40 *out)
 {
-	bool v_t__3;
-	bool v_t__4;
-	bool v_t__5;
-	bool v_t__6;
-	bool v_t__7;
 	bool v_t__8;
+	bool v_t__9;
+	bool v_t__10;
+	bool v_t__11;
+	bool v_t__12;
+	bool v_t__13;
+	bool v_t__14;
 	int st __attribute__((unused));
 
-/* l_b__184: (no goto) */
-#line 71 "examples/http.wyki"
-	v_t__3 = v_status == 200;
-#line 71 "examples/http.wyki"
-	if (v_t__3) goto l_b__185; else goto l_b__186;
-l_b__185:
-#line 71 "examples/http.wyki"
+/* l_b__233: (no goto) */
+#line 90 "examples/http.wyki"
+	v_t__8 = v_status == 200;
+#line 90 "examples/http.wyki"
+	if (v_t__8) goto l_b__234; else goto l_b__235;
+l_b__234:
+#line 90 "examples/http.wyki"
 	wyki_bytes_set(out->data, &out->len, lit_0.data, lit_0.len);
-#line 71 "examples/http.wyki"
+#line 90 "examples/http.wyki"
 	return 0;
-l_b__186:
-#line 72 "examples/http.wyki"
-	v_t__4 = v_status == 400;
-#line 72 "examples/http.wyki"
-	if (v_t__4) goto l_b__187; else goto l_b__188;
-l_b__187:
-#line 72 "examples/http.wyki"
+l_b__235:
+#line 91 "examples/http.wyki"
+	v_t__9 = v_status == 400;
+#line 91 "examples/http.wyki"
+	if (v_t__9) goto l_b__236; else goto l_b__237;
+l_b__236:
+#line 91 "examples/http.wyki"
 	wyki_bytes_set(out->data, &out->len, lit_1.data, lit_1.len);
-#line 72 "examples/http.wyki"
+#line 91 "examples/http.wyki"
 	return 0;
-l_b__188:
-#line 73 "examples/http.wyki"
-	v_t__5 = v_status == 404;
-#line 73 "examples/http.wyki"
-	if (v_t__5) goto l_b__189; else goto l_b__190;
-l_b__189:
-#line 73 "examples/http.wyki"
+l_b__237:
+#line 92 "examples/http.wyki"
+	v_t__10 = v_status == 404;
+#line 92 "examples/http.wyki"
+	if (v_t__10) goto l_b__238; else goto l_b__239;
+l_b__238:
+#line 92 "examples/http.wyki"
 	wyki_bytes_set(out->data, &out->len, lit_2.data, lit_2.len);
-#line 73 "examples/http.wyki"
+#line 92 "examples/http.wyki"
 	return 0;
-l_b__190:
-#line 74 "examples/http.wyki"
-	v_t__6 = v_status == 414;
-#line 74 "examples/http.wyki"
-	if (v_t__6) goto l_b__191; else goto l_b__192;
-l_b__191:
-#line 74 "examples/http.wyki"
+l_b__239:
+#line 93 "examples/http.wyki"
+	v_t__11 = v_status == 413;
+#line 93 "examples/http.wyki"
+	if (v_t__11) goto l_b__240; else goto l_b__241;
+l_b__240:
+#line 93 "examples/http.wyki"
 	wyki_bytes_set(out->data, &out->len, lit_3.data, lit_3.len);
-#line 74 "examples/http.wyki"
+#line 93 "examples/http.wyki"
 	return 0;
-l_b__192:
-#line 75 "examples/http.wyki"
-	v_t__7 = v_status == 431;
-#line 75 "examples/http.wyki"
-	if (v_t__7) goto l_b__193; else goto l_b__194;
-l_b__193:
-#line 75 "examples/http.wyki"
+l_b__241:
+#line 94 "examples/http.wyki"
+	v_t__12 = v_status == 414;
+#line 94 "examples/http.wyki"
+	if (v_t__12) goto l_b__242; else goto l_b__243;
+l_b__242:
+#line 94 "examples/http.wyki"
 	wyki_bytes_set(out->data, &out->len, lit_4.data, lit_4.len);
-#line 75 "examples/http.wyki"
+#line 94 "examples/http.wyki"
 	return 0;
-l_b__194:
-#line 76 "examples/http.wyki"
-	v_t__8 = v_status == 501;
-#line 76 "examples/http.wyki"
-	if (v_t__8) goto l_b__195; else goto l_b__196;
-l_b__195:
-#line 76 "examples/http.wyki"
+l_b__243:
+#line 95 "examples/http.wyki"
+	v_t__13 = v_status == 431;
+#line 95 "examples/http.wyki"
+	if (v_t__13) goto l_b__244; else goto l_b__245;
+l_b__244:
+#line 95 "examples/http.wyki"
 	wyki_bytes_set(out->data, &out->len, lit_5.data, lit_5.len);
-#line 76 "examples/http.wyki"
+#line 95 "examples/http.wyki"
 	return 0;
-l_b__196:
-#line 77 "examples/http.wyki"
+l_b__245:
+#line 96 "examples/http.wyki"
+	v_t__14 = v_status == 501;
+#line 96 "examples/http.wyki"
+	if (v_t__14) goto l_b__246; else goto l_b__247;
+l_b__246:
+#line 96 "examples/http.wyki"
 	wyki_bytes_set(out->data, &out->len, lit_6.data, lit_6.len);
-#line 77 "examples/http.wyki"
+#line 96 "examples/http.wyki"
 	return 0;
-#line 1079 "http.c"
+l_b__247:
+#line 97 "examples/http.wyki"
+	wyki_bytes_set(out->data, &out->len, lit_7.data, lit_7.len);
+#line 97 "examples/http.wyki"
+	return 0;
+#line 1193 "http.c"
 }
 
 static int fn_pad2(struct scratch *w, int64_t v_n, struct wyki_bytes_2 *out)
 {
-	int64_t v_t__9;
-	int64_t v_t__10;
-	int64_t v_t__12;
-	int64_t v_t__13;
+	int64_t v_t__15;
+	int64_t v_t__16;
+	int64_t v_t__18;
+	int64_t v_t__19;
 	int st;
 	struct scratch_fn_pad2 *s;
 
 	s = &w->fn_pad2;
-/* l_b__197: (no goto) */
-#line 82 "examples/http.wyki"
-	st = wyki_div(v_n, 10, &v_t__9);
-#line 82 "examples/http.wyki"
+/* l_b__248: (no goto) */
+#line 102 "examples/http.wyki"
+	st = wyki_div(v_n, 10, &v_t__15);
+#line 102 "examples/http.wyki"
 	if (st != 0) return st;
-#line 82 "examples/http.wyki"
-	st = wyki_add(48, v_t__9, &v_t__10);
-#line 82 "examples/http.wyki"
+#line 102 "examples/http.wyki"
+	st = wyki_add(48, v_t__15, &v_t__16);
+#line 102 "examples/http.wyki"
 	if (st != 0) return st;
-#line 82 "examples/http.wyki"
-	st = wyki_byte(v_t__10, s->v_t__11.data, 1u, &s->v_t__11.len);
-#line 82 "examples/http.wyki"
+#line 102 "examples/http.wyki"
+	st = wyki_byte(v_t__16, s->v_t__17.data, 1u, &s->v_t__17.len);
+#line 102 "examples/http.wyki"
 	if (st != 0) return st;
-#line 82 "examples/http.wyki"
-	st = wyki_mod(v_n, 10, &v_t__12);
-#line 82 "examples/http.wyki"
+#line 102 "examples/http.wyki"
+	st = wyki_mod(v_n, 10, &v_t__18);
+#line 102 "examples/http.wyki"
 	if (st != 0) return st;
-#line 82 "examples/http.wyki"
-	st = wyki_add(48, v_t__12, &v_t__13);
-#line 82 "examples/http.wyki"
+#line 102 "examples/http.wyki"
+	st = wyki_add(48, v_t__18, &v_t__19);
+#line 102 "examples/http.wyki"
 	if (st != 0) return st;
-#line 82 "examples/http.wyki"
-	st = wyki_byte(v_t__13, s->v_t__14.data, 1u, &s->v_t__14.len);
-#line 82 "examples/http.wyki"
+#line 102 "examples/http.wyki"
+	st = wyki_byte(v_t__19, s->v_t__20.data, 1u, &s->v_t__20.len);
+#line 102 "examples/http.wyki"
 	if (st != 0) return st;
-#line 82 "examples/http.wyki"
-	st = wyki_concat(s->v_t__11.data, s->v_t__11.len, s->v_t__14.data, s->v_t__14.len, out->data, 2u, &out->len);
-#line 82 "examples/http.wyki"
+#line 102 "examples/http.wyki"
+	st = wyki_concat(s->v_t__17.data, s->v_t__17.len, s->v_t__20.data, s->v_t__20.len, out->data, 2u, &out->len);
+#line 102 "examples/http.wyki"
 	if (st != 0) return st;
-#line 82 "examples/http.wyki"
+#line 102 "examples/http.wyki"
 	return 0;
-#line 1123 "http.c"
+#line 1237 "http.c"
 }
 
 static int fn_http_date(struct scratch *w, int64_t v_t, struct wyki_bytes_29 *out)
@@ -1128,426 +1242,426 @@ static int fn_http_date(struct scratch *w, int64_t v_t, struct wyki_bytes_29 *ou
 	int64_t v_secs;
 	int64_t v_z;
 	int64_t v_era;
-	int64_t v_t__16;
-	int64_t v_doe;
-	int64_t v_t__17;
-	int64_t v_t__18;
-	int64_t v_t__19;
-	int64_t v_t__20;
-	int64_t v_t__21;
 	int64_t v_t__22;
-	int64_t v_yoe;
+	int64_t v_doe;
 	int64_t v_t__23;
 	int64_t v_t__24;
 	int64_t v_t__25;
 	int64_t v_t__26;
 	int64_t v_t__27;
-	int64_t v_doy;
 	int64_t v_t__28;
+	int64_t v_yoe;
 	int64_t v_t__29;
-	int64_t v_mp;
 	int64_t v_t__30;
 	int64_t v_t__31;
 	int64_t v_t__32;
 	int64_t v_t__33;
+	int64_t v_doy;
+	int64_t v_t__34;
+	int64_t v_t__35;
+	int64_t v_mp;
+	int64_t v_t__36;
+	int64_t v_t__37;
+	int64_t v_t__38;
+	int64_t v_t__39;
 	int64_t v_mday;
 	int64_t v_month;
-	bool v_t__34;
-	int64_t v_t__35;
+	bool v_t__40;
+	int64_t v_t__41;
 	int64_t v_year;
-	bool v_t__36;
-	int64_t v_t__37;
-	int64_t v_weekday;
+	bool v_t__42;
 	int64_t v_t__43;
-	int64_t v_t__47;
-	int64_t v_t__50;
-	int64_t v_t__54;
-	int64_t v_t__58;
-	int64_t v_t__59;
-	int64_t v_t__63;
+	int64_t v_weekday;
+	int64_t v_t__49;
+	int64_t v_t__53;
+	int64_t v_t__56;
+	int64_t v_t__60;
+	int64_t v_t__64;
+	int64_t v_t__65;
+	int64_t v_t__69;
 	int st;
 	struct scratch_fn_http_date *s;
 
 	s = &w->fn_http_date;
-/* l_b__198: (no goto) */
-#line 87 "examples/http.wyki"
+/* l_b__249: (no goto) */
+#line 107 "examples/http.wyki"
 	st = wyki_div(v_t, 86400, &v_days);
-#line 87 "examples/http.wyki"
+#line 107 "examples/http.wyki"
 	if (st != 0) return st;
 	st = wyki_mod(v_t, 86400, &v_secs);
-#line 88 "examples/http.wyki"
+#line 108 "examples/http.wyki"
 	if (st != 0) return st;
-#line 91 "examples/http.wyki"
+#line 111 "examples/http.wyki"
 	st = wyki_add(v_days, 719468, &v_z);
-#line 91 "examples/http.wyki"
+#line 111 "examples/http.wyki"
 	if (st != 0) return st;
 	st = wyki_div(v_z, 146097, &v_era);
-#line 92 "examples/http.wyki"
+#line 112 "examples/http.wyki"
 	if (st != 0) return st;
-	st = wyki_mul(v_era, 146097, &v_t__16);
-#line 93 "examples/http.wyki"
+	st = wyki_mul(v_era, 146097, &v_t__22);
+#line 113 "examples/http.wyki"
 	if (st != 0) return st;
-#line 93 "examples/http.wyki"
-	st = wyki_sub(v_z, v_t__16, &v_doe);
-#line 93 "examples/http.wyki"
+#line 113 "examples/http.wyki"
+	st = wyki_sub(v_z, v_t__22, &v_doe);
+#line 113 "examples/http.wyki"
 	if (st != 0) return st;
-	st = wyki_div(v_doe, 1460, &v_t__17);
-#line 94 "examples/http.wyki"
+	st = wyki_div(v_doe, 1460, &v_t__23);
+#line 114 "examples/http.wyki"
 	if (st != 0) return st;
-#line 94 "examples/http.wyki"
-	st = wyki_sub(v_doe, v_t__17, &v_t__18);
-#line 94 "examples/http.wyki"
+#line 114 "examples/http.wyki"
+	st = wyki_sub(v_doe, v_t__23, &v_t__24);
+#line 114 "examples/http.wyki"
 	if (st != 0) return st;
-#line 94 "examples/http.wyki"
-	st = wyki_div(v_doe, 36524, &v_t__19);
-#line 94 "examples/http.wyki"
+#line 114 "examples/http.wyki"
+	st = wyki_div(v_doe, 36524, &v_t__25);
+#line 114 "examples/http.wyki"
 	if (st != 0) return st;
-#line 94 "examples/http.wyki"
-	st = wyki_add(v_t__18, v_t__19, &v_t__20);
-#line 94 "examples/http.wyki"
+#line 114 "examples/http.wyki"
+	st = wyki_add(v_t__24, v_t__25, &v_t__26);
+#line 114 "examples/http.wyki"
 	if (st != 0) return st;
-#line 94 "examples/http.wyki"
-	st = wyki_div(v_doe, 146096, &v_t__21);
-#line 94 "examples/http.wyki"
+#line 114 "examples/http.wyki"
+	st = wyki_div(v_doe, 146096, &v_t__27);
+#line 114 "examples/http.wyki"
 	if (st != 0) return st;
-#line 94 "examples/http.wyki"
-	st = wyki_sub(v_t__20, v_t__21, &v_t__22);
-#line 94 "examples/http.wyki"
+#line 114 "examples/http.wyki"
+	st = wyki_sub(v_t__26, v_t__27, &v_t__28);
+#line 114 "examples/http.wyki"
 	if (st != 0) return st;
-#line 94 "examples/http.wyki"
-	st = wyki_div(v_t__22, 365, &v_yoe);
-#line 94 "examples/http.wyki"
+#line 114 "examples/http.wyki"
+	st = wyki_div(v_t__28, 365, &v_yoe);
+#line 114 "examples/http.wyki"
 	if (st != 0) return st;
-	st = wyki_mul(365, v_yoe, &v_t__23);
-#line 95 "examples/http.wyki"
+	st = wyki_mul(365, v_yoe, &v_t__29);
+#line 115 "examples/http.wyki"
 	if (st != 0) return st;
-#line 95 "examples/http.wyki"
-	st = wyki_div(v_yoe, 4, &v_t__24);
-#line 95 "examples/http.wyki"
+#line 115 "examples/http.wyki"
+	st = wyki_div(v_yoe, 4, &v_t__30);
+#line 115 "examples/http.wyki"
 	if (st != 0) return st;
-#line 95 "examples/http.wyki"
-	st = wyki_add(v_t__23, v_t__24, &v_t__25);
-#line 95 "examples/http.wyki"
+#line 115 "examples/http.wyki"
+	st = wyki_add(v_t__29, v_t__30, &v_t__31);
+#line 115 "examples/http.wyki"
 	if (st != 0) return st;
-#line 95 "examples/http.wyki"
-	st = wyki_div(v_yoe, 100, &v_t__26);
-#line 95 "examples/http.wyki"
+#line 115 "examples/http.wyki"
+	st = wyki_div(v_yoe, 100, &v_t__32);
+#line 115 "examples/http.wyki"
 	if (st != 0) return st;
-#line 95 "examples/http.wyki"
-	st = wyki_sub(v_t__25, v_t__26, &v_t__27);
-#line 95 "examples/http.wyki"
+#line 115 "examples/http.wyki"
+	st = wyki_sub(v_t__31, v_t__32, &v_t__33);
+#line 115 "examples/http.wyki"
 	if (st != 0) return st;
-#line 95 "examples/http.wyki"
-	st = wyki_sub(v_doe, v_t__27, &v_doy);
-#line 95 "examples/http.wyki"
+#line 115 "examples/http.wyki"
+	st = wyki_sub(v_doe, v_t__33, &v_doy);
+#line 115 "examples/http.wyki"
 	if (st != 0) return st;
-	st = wyki_mul(5, v_doy, &v_t__28);
-#line 96 "examples/http.wyki"
+	st = wyki_mul(5, v_doy, &v_t__34);
+#line 116 "examples/http.wyki"
 	if (st != 0) return st;
-#line 96 "examples/http.wyki"
-	st = wyki_add(v_t__28, 2, &v_t__29);
-#line 96 "examples/http.wyki"
+#line 116 "examples/http.wyki"
+	st = wyki_add(v_t__34, 2, &v_t__35);
+#line 116 "examples/http.wyki"
 	if (st != 0) return st;
-#line 96 "examples/http.wyki"
-	st = wyki_div(v_t__29, 153, &v_mp);
-#line 96 "examples/http.wyki"
+#line 116 "examples/http.wyki"
+	st = wyki_div(v_t__35, 153, &v_mp);
+#line 116 "examples/http.wyki"
 	if (st != 0) return st;
-	st = wyki_mul(153, v_mp, &v_t__30);
-#line 97 "examples/http.wyki"
+	st = wyki_mul(153, v_mp, &v_t__36);
+#line 117 "examples/http.wyki"
 	if (st != 0) return st;
-#line 97 "examples/http.wyki"
-	st = wyki_add(v_t__30, 2, &v_t__31);
-#line 97 "examples/http.wyki"
+#line 117 "examples/http.wyki"
+	st = wyki_add(v_t__36, 2, &v_t__37);
+#line 117 "examples/http.wyki"
 	if (st != 0) return st;
-#line 97 "examples/http.wyki"
-	st = wyki_div(v_t__31, 5, &v_t__32);
-#line 97 "examples/http.wyki"
+#line 117 "examples/http.wyki"
+	st = wyki_div(v_t__37, 5, &v_t__38);
+#line 117 "examples/http.wyki"
 	if (st != 0) return st;
-#line 97 "examples/http.wyki"
-	st = wyki_sub(v_doy, v_t__32, &v_t__33);
-#line 97 "examples/http.wyki"
+#line 117 "examples/http.wyki"
+	st = wyki_sub(v_doy, v_t__38, &v_t__39);
+#line 117 "examples/http.wyki"
 	if (st != 0) return st;
-#line 97 "examples/http.wyki"
-	st = wyki_add(v_t__33, 1, &v_mday);
-#line 97 "examples/http.wyki"
+#line 117 "examples/http.wyki"
+	st = wyki_add(v_t__39, 1, &v_mday);
+#line 117 "examples/http.wyki"
 	if (st != 0) return st;
 	st = wyki_add(v_mp, 3, &v_month);
-#line 98 "examples/http.wyki"
+#line 118 "examples/http.wyki"
 	if (st != 0) return st;
-	v_t__34 = v_mp >= 10;
-#line 99 "examples/http.wyki"
-	if (v_t__34) goto l_b__199; else goto l_b__200;
-l_b__199:
-#line 99 "examples/http.wyki"
+	v_t__40 = v_mp >= 10;
+#line 119 "examples/http.wyki"
+	if (v_t__40) goto l_b__250; else goto l_b__251;
+l_b__250:
+#line 119 "examples/http.wyki"
 	st = wyki_sub(v_mp, 9, &v_month);
-#line 99 "examples/http.wyki"
+#line 119 "examples/http.wyki"
 	if (st != 0) return st;
-#line 1286 "http.c"
-	goto l_b__200;
-l_b__200:
-#line 100 "examples/http.wyki"
-	st = wyki_mul(v_era, 400, &v_t__35);
-#line 100 "examples/http.wyki"
+#line 1400 "http.c"
+	goto l_b__251;
+l_b__251:
+#line 120 "examples/http.wyki"
+	st = wyki_mul(v_era, 400, &v_t__41);
+#line 120 "examples/http.wyki"
 	if (st != 0) return st;
-#line 100 "examples/http.wyki"
-	st = wyki_add(v_yoe, v_t__35, &v_year);
-#line 100 "examples/http.wyki"
+#line 120 "examples/http.wyki"
+	st = wyki_add(v_yoe, v_t__41, &v_year);
+#line 120 "examples/http.wyki"
 	if (st != 0) return st;
-	v_t__36 = v_month <= 2;
-#line 101 "examples/http.wyki"
-	if (v_t__36) goto l_b__201; else goto l_b__202;
-l_b__201:
-#line 101 "examples/http.wyki"
+	v_t__42 = v_month <= 2;
+#line 121 "examples/http.wyki"
+	if (v_t__42) goto l_b__252; else goto l_b__253;
+l_b__252:
+#line 121 "examples/http.wyki"
 	st = wyki_add(v_year, 1, &v_year);
-#line 101 "examples/http.wyki"
+#line 121 "examples/http.wyki"
 	if (st != 0) return st;
-#line 1305 "http.c"
-	goto l_b__202;
-l_b__202:
-#line 103 "examples/http.wyki"
-	st = wyki_add(v_days, 4, &v_t__37);
-#line 103 "examples/http.wyki"
+#line 1419 "http.c"
+	goto l_b__253;
+l_b__253:
+#line 123 "examples/http.wyki"
+	st = wyki_add(v_days, 4, &v_t__43);
+#line 123 "examples/http.wyki"
 	if (st != 0) return st;
-#line 103 "examples/http.wyki"
-	st = wyki_mod(v_t__37, 7, &v_weekday);
-#line 103 "examples/http.wyki"
+#line 123 "examples/http.wyki"
+	st = wyki_mod(v_t__43, 7, &v_weekday);
+#line 123 "examples/http.wyki"
 	if (st != 0) return st;
 	st = wyki_check_index(v_weekday, 7);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	wyki_bytes_set(s->v_t__38.data, &s->v_t__38.len, k_DAY_NAMES.items[v_weekday].data, k_DAY_NAMES.items[v_weekday].len);
-#line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__38.data, s->v_t__38.len, lit_7.data, lit_7.len, s->v_t__65.data, 5u, &s->v_t__65.len);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	wyki_bytes_set(s->v_t__44.data, &s->v_t__44.len, k_DAY_NAMES.items[v_weekday].data, k_DAY_NAMES.items[v_weekday].len);
+#line 124 "examples/http.wyki"
+	st = wyki_concat(s->v_t__44.data, s->v_t__44.len, lit_8.data, lit_8.len, s->v_t__71.data, 5u, &s->v_t__71.len);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	st = fn_pad2(w, v_mday, &s->v_t__40);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	st = fn_pad2(w, v_mday, &s->v_t__46);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, s->v_t__40.data, s->v_t__40.len, s->v_t__65.data, 7u, &s->v_t__65.len);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	st = wyki_concat(s->v_t__71.data, s->v_t__71.len, s->v_t__46.data, s->v_t__46.len, s->v_t__71.data, 7u, &s->v_t__71.len);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, lit_8.data, lit_8.len, s->v_t__65.data, 8u, &s->v_t__65.len);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	st = wyki_concat(s->v_t__71.data, s->v_t__71.len, lit_9.data, lit_9.len, s->v_t__71.data, 8u, &s->v_t__71.len);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	st = wyki_sub(v_month, 1, &v_t__43);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	st = wyki_sub(v_month, 1, &v_t__49);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	st = wyki_check_index(v_t__43, 12);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	st = wyki_check_index(v_t__49, 12);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	wyki_bytes_set(s->v_t__44.data, &s->v_t__44.len, k_MONTH_NAMES.items[v_t__43].data, k_MONTH_NAMES.items[v_t__43].len);
-#line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, s->v_t__44.data, s->v_t__44.len, s->v_t__65.data, 11u, &s->v_t__65.len);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	wyki_bytes_set(s->v_t__50.data, &s->v_t__50.len, k_MONTH_NAMES.items[v_t__49].data, k_MONTH_NAMES.items[v_t__49].len);
+#line 124 "examples/http.wyki"
+	st = wyki_concat(s->v_t__71.data, s->v_t__71.len, s->v_t__50.data, s->v_t__50.len, s->v_t__71.data, 11u, &s->v_t__71.len);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, lit_8.data, lit_8.len, s->v_t__65.data, 12u, &s->v_t__65.len);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	st = wyki_concat(s->v_t__71.data, s->v_t__71.len, lit_9.data, lit_9.len, s->v_t__71.data, 12u, &s->v_t__71.len);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-	st = wyki_div(v_year, 100, &v_t__47);
-#line 105 "examples/http.wyki"
+	st = wyki_div(v_year, 100, &v_t__53);
+#line 125 "examples/http.wyki"
 	if (st != 0) return st;
-#line 105 "examples/http.wyki"
-	st = fn_pad2(w, v_t__47, &s->v_t__48);
-#line 105 "examples/http.wyki"
+#line 125 "examples/http.wyki"
+	st = fn_pad2(w, v_t__53, &s->v_t__54);
+#line 125 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, s->v_t__48.data, s->v_t__48.len, s->v_t__65.data, 14u, &s->v_t__65.len);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	st = wyki_concat(s->v_t__71.data, s->v_t__71.len, s->v_t__54.data, s->v_t__54.len, s->v_t__71.data, 14u, &s->v_t__71.len);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-	st = wyki_mod(v_year, 100, &v_t__50);
-#line 105 "examples/http.wyki"
+	st = wyki_mod(v_year, 100, &v_t__56);
+#line 125 "examples/http.wyki"
 	if (st != 0) return st;
-#line 105 "examples/http.wyki"
-	st = fn_pad2(w, v_t__50, &s->v_t__51);
-#line 105 "examples/http.wyki"
+#line 125 "examples/http.wyki"
+	st = fn_pad2(w, v_t__56, &s->v_t__57);
+#line 125 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, s->v_t__51.data, s->v_t__51.len, s->v_t__65.data, 16u, &s->v_t__65.len);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	st = wyki_concat(s->v_t__71.data, s->v_t__71.len, s->v_t__57.data, s->v_t__57.len, s->v_t__71.data, 16u, &s->v_t__71.len);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, lit_8.data, lit_8.len, s->v_t__65.data, 17u, &s->v_t__65.len);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	st = wyki_concat(s->v_t__71.data, s->v_t__71.len, lit_9.data, lit_9.len, s->v_t__71.data, 17u, &s->v_t__71.len);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-#line 106 "examples/http.wyki"
-	st = wyki_div(v_secs, 3600, &v_t__54);
-#line 106 "examples/http.wyki"
+#line 126 "examples/http.wyki"
+	st = wyki_div(v_secs, 3600, &v_t__60);
+#line 126 "examples/http.wyki"
 	if (st != 0) return st;
-#line 106 "examples/http.wyki"
-	st = fn_pad2(w, v_t__54, &s->v_t__55);
-#line 106 "examples/http.wyki"
+#line 126 "examples/http.wyki"
+	st = fn_pad2(w, v_t__60, &s->v_t__61);
+#line 126 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, s->v_t__55.data, s->v_t__55.len, s->v_t__65.data, 19u, &s->v_t__65.len);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	st = wyki_concat(s->v_t__71.data, s->v_t__71.len, s->v_t__61.data, s->v_t__61.len, s->v_t__71.data, 19u, &s->v_t__71.len);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, lit_9.data, lit_9.len, s->v_t__65.data, 20u, &s->v_t__65.len);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	st = wyki_concat(s->v_t__71.data, s->v_t__71.len, lit_10.data, lit_10.len, s->v_t__71.data, 20u, &s->v_t__71.len);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-#line 106 "examples/http.wyki"
-	st = wyki_div(v_secs, 60, &v_t__58);
-#line 106 "examples/http.wyki"
+#line 126 "examples/http.wyki"
+	st = wyki_div(v_secs, 60, &v_t__64);
+#line 126 "examples/http.wyki"
 	if (st != 0) return st;
-#line 106 "examples/http.wyki"
-	st = wyki_mod(v_t__58, 60, &v_t__59);
-#line 106 "examples/http.wyki"
+#line 126 "examples/http.wyki"
+	st = wyki_mod(v_t__64, 60, &v_t__65);
+#line 126 "examples/http.wyki"
 	if (st != 0) return st;
-#line 106 "examples/http.wyki"
-	st = fn_pad2(w, v_t__59, &s->v_t__60);
-#line 106 "examples/http.wyki"
+#line 126 "examples/http.wyki"
+	st = fn_pad2(w, v_t__65, &s->v_t__66);
+#line 126 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, s->v_t__60.data, s->v_t__60.len, s->v_t__65.data, 22u, &s->v_t__65.len);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	st = wyki_concat(s->v_t__71.data, s->v_t__71.len, s->v_t__66.data, s->v_t__66.len, s->v_t__71.data, 22u, &s->v_t__71.len);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, lit_9.data, lit_9.len, s->v_t__65.data, 23u, &s->v_t__65.len);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	st = wyki_concat(s->v_t__71.data, s->v_t__71.len, lit_10.data, lit_10.len, s->v_t__71.data, 23u, &s->v_t__71.len);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-#line 106 "examples/http.wyki"
-	st = wyki_mod(v_secs, 60, &v_t__63);
-#line 106 "examples/http.wyki"
+#line 126 "examples/http.wyki"
+	st = wyki_mod(v_secs, 60, &v_t__69);
+#line 126 "examples/http.wyki"
 	if (st != 0) return st;
-#line 106 "examples/http.wyki"
-	st = fn_pad2(w, v_t__63, &s->v_t__64);
-#line 106 "examples/http.wyki"
+#line 126 "examples/http.wyki"
+	st = fn_pad2(w, v_t__69, &s->v_t__70);
+#line 126 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, s->v_t__64.data, s->v_t__64.len, s->v_t__65.data, 25u, &s->v_t__65.len);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	st = wyki_concat(s->v_t__71.data, s->v_t__71.len, s->v_t__70.data, s->v_t__70.len, s->v_t__71.data, 25u, &s->v_t__71.len);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
-	st = wyki_concat(s->v_t__65.data, s->v_t__65.len, lit_10.data, lit_10.len, out->data, 29u, &out->len);
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
+	st = wyki_concat(s->v_t__71.data, s->v_t__71.len, lit_11.data, lit_11.len, out->data, 29u, &out->len);
+#line 124 "examples/http.wyki"
 	if (st != 0) return st;
-#line 104 "examples/http.wyki"
+#line 124 "examples/http.wyki"
 	return 0;
-#line 1435 "http.c"
+#line 1549 "http.c"
 }
 
 static int fn_head(struct scratch *w, int64_t v_status, const uint8_t *v_ctype_data, uint32_t v_ctype_len, int64_t v_length, bool v_keep, struct wyki_bytes_320 *out)
 {
-	int64_t v_t__75;
+	int64_t v_t__81;
 	int st;
 	struct scratch_fn_head *s;
 
 	s = &w->fn_head;
 	memcpy(s->v_ctype.data, v_ctype_data, v_ctype_len);
 	s->v_ctype.len = v_ctype_len;
-/* l_b__203: (no goto) */
-#line 111 "examples/http.wyki"
-	wyki_bytes_set(s->v_connection.data, &s->v_connection.len, lit_11.data, lit_11.len);
-	if (v_keep) goto l_b__204; else goto l_b__205;
-l_b__204:
-#line 112 "examples/http.wyki"
+/* l_b__254: (no goto) */
+#line 131 "examples/http.wyki"
 	wyki_bytes_set(s->v_connection.data, &s->v_connection.len, lit_12.data, lit_12.len);
-#line 1454 "http.c"
-	goto l_b__205;
-l_b__205:
-#line 113 "examples/http.wyki"
-	st = wyki_itoa(v_status, s->v_t__67.data, 20u, &s->v_t__67.len);
-#line 113 "examples/http.wyki"
+	if (v_keep) goto l_b__255; else goto l_b__256;
+l_b__255:
+#line 132 "examples/http.wyki"
+	wyki_bytes_set(s->v_connection.data, &s->v_connection.len, lit_13.data, lit_13.len);
+#line 1568 "http.c"
+	goto l_b__256;
+l_b__256:
+#line 133 "examples/http.wyki"
+	st = wyki_itoa(v_status, s->v_t__73.data, 20u, &s->v_t__73.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(lit_13.data, lit_13.len, s->v_t__67.data, s->v_t__67.len, s->v_t__89.data, 29u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(lit_14.data, lit_14.len, s->v_t__73.data, s->v_t__73.len, s->v_t__95.data, 29u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_8.data, lit_8.len, s->v_t__89.data, 30u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, lit_9.data, lit_9.len, s->v_t__95.data, 30u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = fn_reason(v_status, &s->v_t__70);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = fn_reason(v_status, &s->v_t__76);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, s->v_t__70.data, s->v_t__70.len, s->v_t__89.data, 70u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, s->v_t__76.data, s->v_t__76.len, s->v_t__95.data, 70u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_14.data, lit_14.len, s->v_t__89.data, 72u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, lit_15.data, lit_15.len, s->v_t__95.data, 72u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_15.data, lit_15.len, s->v_t__89.data, 90u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, lit_16.data, lit_16.len, s->v_t__95.data, 90u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_16.data, lit_16.len, s->v_t__89.data, 96u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, lit_17.data, lit_17.len, s->v_t__95.data, 96u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 115 "examples/http.wyki"
-	v_t__75 = wyki_unix_time();
-#line 115 "examples/http.wyki"
-	st = fn_http_date(w, v_t__75, &s->v_t__76);
-#line 115 "examples/http.wyki"
+#line 135 "examples/http.wyki"
+	v_t__81 = wyki_unix_time();
+#line 135 "examples/http.wyki"
+	st = fn_http_date(w, v_t__81, &s->v_t__82);
+#line 135 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, s->v_t__76.data, s->v_t__76.len, s->v_t__89.data, 125u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, s->v_t__82.data, s->v_t__82.len, s->v_t__95.data, 125u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_14.data, lit_14.len, s->v_t__89.data, 127u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, lit_15.data, lit_15.len, s->v_t__95.data, 127u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_17.data, lit_17.len, s->v_t__89.data, 141u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, lit_18.data, lit_18.len, s->v_t__95.data, 141u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, s->v_ctype.data, s->v_ctype.len, s->v_t__89.data, 173u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, s->v_ctype.data, s->v_ctype.len, s->v_t__95.data, 173u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_14.data, lit_14.len, s->v_t__89.data, 175u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, lit_15.data, lit_15.len, s->v_t__95.data, 175u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_18.data, lit_18.len, s->v_t__89.data, 191u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, lit_19.data, lit_19.len, s->v_t__95.data, 191u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 117 "examples/http.wyki"
-	st = wyki_itoa(v_length, s->v_t__83.data, 20u, &s->v_t__83.len);
-#line 117 "examples/http.wyki"
+#line 137 "examples/http.wyki"
+	st = wyki_itoa(v_length, s->v_t__89.data, 20u, &s->v_t__89.len);
+#line 137 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, s->v_t__83.data, s->v_t__83.len, s->v_t__89.data, 211u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, s->v_t__89.data, s->v_t__89.len, s->v_t__95.data, 211u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_14.data, lit_14.len, s->v_t__89.data, 213u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, lit_15.data, lit_15.len, s->v_t__95.data, 213u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_19.data, lit_19.len, s->v_t__89.data, 225u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, lit_20.data, lit_20.len, s->v_t__95.data, 225u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, s->v_connection.data, s->v_connection.len, s->v_t__89.data, 235u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, s->v_connection.data, s->v_connection.len, s->v_t__95.data, 235u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_14.data, lit_14.len, s->v_t__89.data, 237u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, lit_15.data, lit_15.len, s->v_t__95.data, 237u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	st = wyki_concat(s->v_t__89.data, s->v_t__89.len, lit_14.data, lit_14.len, s->v_t__89.data, 239u, &s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	st = wyki_concat(s->v_t__95.data, s->v_t__95.len, lit_15.data, lit_15.len, s->v_t__95.data, 239u, &s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	if (st != 0) return st;
-#line 113 "examples/http.wyki"
-	wyki_bytes_set(out->data, &out->len, s->v_t__89.data, s->v_t__89.len);
-#line 113 "examples/http.wyki"
+#line 133 "examples/http.wyki"
+	wyki_bytes_set(out->data, &out->len, s->v_t__95.data, s->v_t__95.len);
+#line 133 "examples/http.wyki"
 	return 0;
-#line 1551 "http.c"
+#line 1665 "http.c"
 }
 
 static int fn_error_body(struct scratch *w, int64_t v_status, struct wyki_bytes_64 *out)
@@ -1556,58 +1670,58 @@ static int fn_error_body(struct scratch *w, int64_t v_status, struct wyki_bytes_
 	struct scratch_fn_error_body *s;
 
 	s = &w->fn_error_body;
-/* l_b__206: (no goto) */
-#line 123 "examples/http.wyki"
-	st = wyki_itoa(v_status, s->v_t__90.data, 20u, &s->v_t__90.len);
-#line 123 "examples/http.wyki"
+/* l_b__257: (no goto) */
+#line 143 "examples/http.wyki"
+	st = wyki_itoa(v_status, s->v_t__96.data, 20u, &s->v_t__96.len);
+#line 143 "examples/http.wyki"
 	if (st != 0) return st;
-#line 123 "examples/http.wyki"
-	st = wyki_concat(s->v_t__90.data, s->v_t__90.len, lit_8.data, lit_8.len, s->v_t__94.data, 21u, &s->v_t__94.len);
-#line 123 "examples/http.wyki"
+#line 143 "examples/http.wyki"
+	st = wyki_concat(s->v_t__96.data, s->v_t__96.len, lit_9.data, lit_9.len, s->v_t__100.data, 21u, &s->v_t__100.len);
+#line 143 "examples/http.wyki"
 	if (st != 0) return st;
-#line 123 "examples/http.wyki"
-	st = fn_reason(v_status, &s->v_t__92);
-#line 123 "examples/http.wyki"
+#line 143 "examples/http.wyki"
+	st = fn_reason(v_status, &s->v_t__98);
+#line 143 "examples/http.wyki"
 	if (st != 0) return st;
-#line 123 "examples/http.wyki"
-	st = wyki_concat(s->v_t__94.data, s->v_t__94.len, s->v_t__92.data, s->v_t__92.len, s->v_t__94.data, 61u, &s->v_t__94.len);
-#line 123 "examples/http.wyki"
+#line 143 "examples/http.wyki"
+	st = wyki_concat(s->v_t__100.data, s->v_t__100.len, s->v_t__98.data, s->v_t__98.len, s->v_t__100.data, 61u, &s->v_t__100.len);
+#line 143 "examples/http.wyki"
 	if (st != 0) return st;
-#line 123 "examples/http.wyki"
-	st = wyki_concat(s->v_t__94.data, s->v_t__94.len, lit_20.data, lit_20.len, s->v_t__94.data, 62u, &s->v_t__94.len);
-#line 123 "examples/http.wyki"
+#line 143 "examples/http.wyki"
+	st = wyki_concat(s->v_t__100.data, s->v_t__100.len, lit_21.data, lit_21.len, s->v_t__100.data, 62u, &s->v_t__100.len);
+#line 143 "examples/http.wyki"
 	if (st != 0) return st;
-#line 123 "examples/http.wyki"
-	wyki_bytes_set(out->data, &out->len, s->v_t__94.data, s->v_t__94.len);
-#line 123 "examples/http.wyki"
+#line 143 "examples/http.wyki"
+	wyki_bytes_set(out->data, &out->len, s->v_t__100.data, s->v_t__100.len);
+#line 143 "examples/http.wyki"
 	return 0;
-#line 1585 "http.c"
+#line 1699 "http.c"
 }
 
 static int fn_fatal(struct scratch *w, int64_t v_status, struct wyki_bytes_384 *out)
 {
-	int64_t v_t__95;
+	int64_t v_t__101;
 	int st;
 	struct scratch_fn_fatal *s;
 
 	s = &w->fn_fatal;
-/* l_b__207: (no goto) */
-#line 128 "examples/http.wyki"
+/* l_b__258: (no goto) */
+#line 148 "examples/http.wyki"
 	st = fn_error_body(w, v_status, &s->v_body);
-#line 128 "examples/http.wyki"
+#line 148 "examples/http.wyki"
 	if (st != 0) return st;
-	v_t__95 = (int64_t)s->v_body.len;
-#line 129 "examples/http.wyki"
-	st = fn_head(w, v_status, lit_21.data, lit_21.len, v_t__95, false, &s->v_t__96);
-#line 129 "examples/http.wyki"
+	v_t__101 = (int64_t)s->v_body.len;
+#line 149 "examples/http.wyki"
+	st = fn_head(w, v_status, lit_22.data, lit_22.len, v_t__101, false, &s->v_t__102);
+#line 149 "examples/http.wyki"
 	if (st != 0) return st;
-#line 129 "examples/http.wyki"
-	st = wyki_concat(s->v_t__96.data, s->v_t__96.len, s->v_body.data, s->v_body.len, out->data, 384u, &out->len);
-#line 129 "examples/http.wyki"
+#line 149 "examples/http.wyki"
+	st = wyki_concat(s->v_t__102.data, s->v_t__102.len, s->v_body.data, s->v_body.len, out->data, 384u, &out->len);
+#line 149 "examples/http.wyki"
 	if (st != 0) return st;
-#line 129 "examples/http.wyki"
+#line 149 "examples/http.wyki"
 	return 0;
-#line 1611 "http.c"
+#line 1725 "http.c"
 }
 
 static int fn_ok(struct scratch *w, const uint8_t *v_ctype_data, uint32_t v_ctype_len, const uint8_t *v_body_data, uint32_t v_body_len, struct s_Response *out)
@@ -1620,287 +1734,591 @@ static int fn_ok(struct scratch *w, const uint8_t *v_ctype_data, uint32_t v_ctyp
 	s->v_ctype.len = v_ctype_len;
 	memcpy(s->v_body.data, v_body_data, v_body_len);
 	s->v_body.len = v_body_len;
-/* l_b__208: (no goto) */
-#line 133 "examples/http.wyki"
+/* l_b__259: (no goto) */
+#line 153 "examples/http.wyki"
 	out->status = 200;
-#line 133 "examples/http.wyki"
+#line 153 "examples/http.wyki"
 	wyki_bytes_set(out->ctype.data, &out->ctype.len, s->v_ctype.data, s->v_ctype.len);
-#line 133 "examples/http.wyki"
+#line 153 "examples/http.wyki"
 	wyki_bytes_set(out->body.data, &out->body.len, s->v_body.data, s->v_body.len);
-#line 133 "examples/http.wyki"
+#line 153 "examples/http.wyki"
 	return 0;
-#line 1633 "http.c"
+#line 1747 "http.c"
 }
 
 static int fn_route(struct scratch *w, const uint8_t *v_path_data, uint32_t v_path_len, struct s_Response *out)
 {
-	bool v_t__99;
-	bool v_t__100;
-	bool v_t__102;
-	bool v_t__104;
+	bool v_t__105;
 	bool v_t__106;
 	bool v_t__108;
 	bool v_t__110;
+	bool v_t__112;
+	bool v_t__114;
+	bool v_t__116;
 	int st;
 	struct scratch_fn_route *s;
 
 	s = &w->fn_route;
 	memcpy(s->v_path.data, v_path_data, v_path_len);
 	s->v_path.len = v_path_len;
-/* l_b__209: (no goto) */
-#line 137 "examples/http.wyki"
-	st = wyki_bytes_eq(s->v_path.data, s->v_path.len, lit_22.data, lit_22.len, &v_t__99);
-#line 137 "examples/http.wyki"
+/* l_b__260: (no goto) */
+#line 157 "examples/http.wyki"
+	st = wyki_bytes_eq(s->v_path.data, s->v_path.len, lit_23.data, lit_23.len, &v_t__105);
+#line 157 "examples/http.wyki"
 	if (st != 0) return st;
-#line 137 "examples/http.wyki"
-	v_t__100 = v_t__99;
-#line 137 "examples/http.wyki"
-	if (v_t__100) goto l_b__212; else goto l_b__211;
-l_b__211:
-#line 137 "examples/http.wyki"
-	st = wyki_bytes_eq(s->v_path.data, s->v_path.len, lit_23.data, lit_23.len, &v_t__100);
-#line 137 "examples/http.wyki"
+#line 157 "examples/http.wyki"
+	v_t__106 = v_t__105;
+#line 157 "examples/http.wyki"
+	if (v_t__106) goto l_b__263; else goto l_b__262;
+l_b__262:
+#line 157 "examples/http.wyki"
+	st = wyki_bytes_eq(s->v_path.data, s->v_path.len, lit_24.data, lit_24.len, &v_t__106);
+#line 157 "examples/http.wyki"
 	if (st != 0) return st;
-#line 1665 "http.c"
-	goto l_b__212;
-l_b__212:
-#line 137 "examples/http.wyki"
-	if (v_t__100) goto l_b__213; else goto l_b__214;
-l_b__213:
-#line 137 "examples/http.wyki"
-	st = fn_ok(w, lit_24.data, lit_24.len, lit_25.data, lit_25.len, out);
-#line 137 "examples/http.wyki"
+#line 1779 "http.c"
+	goto l_b__263;
+l_b__263:
+#line 157 "examples/http.wyki"
+	if (v_t__106) goto l_b__264; else goto l_b__265;
+l_b__264:
+#line 157 "examples/http.wyki"
+	st = fn_ok(w, lit_25.data, lit_25.len, lit_26.data, lit_26.len, out);
+#line 157 "examples/http.wyki"
 	if (st != 0) return st;
-#line 137 "examples/http.wyki"
+#line 157 "examples/http.wyki"
 	return 0;
-l_b__214:
-#line 138 "examples/http.wyki"
-	st = wyki_bytes_eq(s->v_path.data, s->v_path.len, lit_26.data, lit_26.len, &v_t__102);
-#line 138 "examples/http.wyki"
+l_b__265:
+#line 158 "examples/http.wyki"
+	st = wyki_bytes_eq(s->v_path.data, s->v_path.len, lit_27.data, lit_27.len, &v_t__108);
+#line 158 "examples/http.wyki"
 	if (st != 0) return st;
-#line 138 "examples/http.wyki"
-	if (v_t__102) goto l_b__215; else goto l_b__216;
-l_b__215:
-#line 138 "examples/http.wyki"
-	st = fn_ok(w, lit_24.data, lit_24.len, lit_27.data, lit_27.len, out);
-#line 138 "examples/http.wyki"
+#line 158 "examples/http.wyki"
+	if (v_t__108) goto l_b__266; else goto l_b__267;
+l_b__266:
+#line 158 "examples/http.wyki"
+	st = fn_ok(w, lit_25.data, lit_25.len, lit_28.data, lit_28.len, out);
+#line 158 "examples/http.wyki"
 	if (st != 0) return st;
-#line 138 "examples/http.wyki"
+#line 158 "examples/http.wyki"
 	return 0;
-l_b__216:
-#line 139 "examples/http.wyki"
-	st = wyki_bytes_eq(s->v_path.data, s->v_path.len, lit_28.data, lit_28.len, &v_t__104);
-#line 139 "examples/http.wyki"
+l_b__267:
+#line 159 "examples/http.wyki"
+	st = wyki_bytes_eq(s->v_path.data, s->v_path.len, lit_29.data, lit_29.len, &v_t__110);
+#line 159 "examples/http.wyki"
 	if (st != 0) return st;
-#line 139 "examples/http.wyki"
-	if (v_t__104) goto l_b__217; else goto l_b__218;
-l_b__217:
-#line 139 "examples/http.wyki"
-	st = fn_ok(w, lit_29.data, lit_29.len, lit_30.data, lit_30.len, out);
-#line 139 "examples/http.wyki"
+#line 159 "examples/http.wyki"
+	if (v_t__110) goto l_b__268; else goto l_b__269;
+l_b__268:
+#line 159 "examples/http.wyki"
+	st = fn_ok(w, lit_30.data, lit_30.len, lit_31.data, lit_31.len, out);
+#line 159 "examples/http.wyki"
 	if (st != 0) return st;
-#line 139 "examples/http.wyki"
+#line 159 "examples/http.wyki"
 	return 0;
-l_b__218:
-#line 140 "examples/http.wyki"
-	st = wyki_bytes_eq(s->v_path.data, s->v_path.len, lit_31.data, lit_31.len, &v_t__106);
-#line 140 "examples/http.wyki"
+l_b__269:
+#line 160 "examples/http.wyki"
+	st = wyki_bytes_eq(s->v_path.data, s->v_path.len, lit_32.data, lit_32.len, &v_t__112);
+#line 160 "examples/http.wyki"
 	if (st != 0) return st;
-#line 140 "examples/http.wyki"
-	if (v_t__106) goto l_b__219; else goto l_b__220;
-l_b__219:
-#line 140 "examples/http.wyki"
-	st = fn_ok(w, lit_32.data, lit_32.len, lit_33.data, lit_33.len, out);
-#line 140 "examples/http.wyki"
+#line 160 "examples/http.wyki"
+	if (v_t__112) goto l_b__270; else goto l_b__271;
+l_b__270:
+#line 160 "examples/http.wyki"
+	st = fn_ok(w, lit_33.data, lit_33.len, lit_34.data, lit_34.len, out);
+#line 160 "examples/http.wyki"
 	if (st != 0) return st;
-#line 140 "examples/http.wyki"
+#line 160 "examples/http.wyki"
 	return 0;
-l_b__220:
-#line 141 "examples/http.wyki"
-	st = wyki_bytes_eq(s->v_path.data, s->v_path.len, lit_34.data, lit_34.len, &v_t__108);
-#line 141 "examples/http.wyki"
+l_b__271:
+#line 161 "examples/http.wyki"
+	st = wyki_bytes_eq(s->v_path.data, s->v_path.len, lit_35.data, lit_35.len, &v_t__114);
+#line 161 "examples/http.wyki"
 	if (st != 0) return st;
-#line 141 "examples/http.wyki"
-	if (v_t__108) goto l_b__221; else goto l_b__222;
-l_b__221:
-#line 141 "examples/http.wyki"
-	st = fn_ok(w, lit_21.data, lit_21.len, lit_35.data, lit_35.len, out);
-#line 141 "examples/http.wyki"
+#line 161 "examples/http.wyki"
+	if (v_t__114) goto l_b__272; else goto l_b__273;
+l_b__272:
+#line 161 "examples/http.wyki"
+	st = fn_ok(w, lit_22.data, lit_22.len, lit_36.data, lit_36.len, out);
+#line 161 "examples/http.wyki"
 	if (st != 0) return st;
-#line 141 "examples/http.wyki"
+#line 161 "examples/http.wyki"
 	return 0;
-l_b__222:
-#line 142 "examples/http.wyki"
-	st = wyki_bytes_eq(s->v_path.data, s->v_path.len, lit_36.data, lit_36.len, &v_t__110);
-#line 142 "examples/http.wyki"
+l_b__273:
+#line 162 "examples/http.wyki"
+	st = wyki_bytes_eq(s->v_path.data, s->v_path.len, lit_37.data, lit_37.len, &v_t__116);
+#line 162 "examples/http.wyki"
 	if (st != 0) return st;
-#line 142 "examples/http.wyki"
-	if (v_t__110) goto l_b__223; else goto l_b__224;
-l_b__223:
-#line 142 "examples/http.wyki"
-	st = fn_ok(w, lit_21.data, lit_21.len, lit_37.data, lit_37.len, out);
-#line 142 "examples/http.wyki"
+#line 162 "examples/http.wyki"
+	if (v_t__116) goto l_b__274; else goto l_b__275;
+l_b__274:
+#line 162 "examples/http.wyki"
+	st = fn_ok(w, lit_22.data, lit_22.len, lit_38.data, lit_38.len, out);
+#line 162 "examples/http.wyki"
 	if (st != 0) return st;
-#line 142 "examples/http.wyki"
+#line 162 "examples/http.wyki"
 	return 0;
-l_b__224:
-#line 143 "examples/http.wyki"
-	st = fn_error_body(w, 404, &s->v_t__112);
-#line 143 "examples/http.wyki"
+l_b__275:
+#line 163 "examples/http.wyki"
+	st = fn_error_body(w, 404, &s->v_t__118);
+#line 163 "examples/http.wyki"
 	if (st != 0) return st;
-#line 143 "examples/http.wyki"
+#line 163 "examples/http.wyki"
 	out->status = 404;
-#line 143 "examples/http.wyki"
-	wyki_bytes_set(out->ctype.data, &out->ctype.len, lit_21.data, lit_21.len);
-#line 143 "examples/http.wyki"
-	wyki_bytes_set(out->body.data, &out->body.len, s->v_t__112.data, s->v_t__112.len);
-#line 143 "examples/http.wyki"
+#line 163 "examples/http.wyki"
+	wyki_bytes_set(out->ctype.data, &out->ctype.len, lit_22.data, lit_22.len);
+#line 163 "examples/http.wyki"
+	wyki_bytes_set(out->body.data, &out->body.len, s->v_t__118.data, s->v_t__118.len);
+#line 163 "examples/http.wyki"
 	return 0;
-#line 1760 "http.c"
+#line 1874 "http.c"
 }
 
-static int fn_path_of(struct scratch *w, const uint8_t *v_target_data, uint32_t v_target_len, struct wyki_bytes_8192 *out)
+static int fn_without_query(struct scratch *w, const uint8_t *v_target_data, uint32_t v_target_len, struct wyki_bytes_8192 *out)
 {
-	bool v_t__227;
+	bool v_t__278;
 	int64_t v_q;
 	int st;
-	struct scratch_fn_path_of *s;
+	struct scratch_fn_without_query *s;
 
-	s = &w->fn_path_of;
+	s = &w->fn_without_query;
 	memcpy(s->v_target.data, v_target_data, v_target_len);
 	s->v_target.len = v_target_len;
-/* l_b__225: (no goto) */
-#line 148 "examples/http.wyki"
-	st = wyki_find(s->v_target.data, s->v_target.len, lit_38.data, lit_38.len, &s->v_o__226.some, &s->v_o__226.value);
-#line 148 "examples/http.wyki"
+/* l_b__276: (no goto) */
+#line 168 "examples/http.wyki"
+	st = wyki_find(s->v_target.data, s->v_target.len, lit_39.data, lit_39.len, &s->v_o__277.some, &s->v_o__277.value);
+#line 168 "examples/http.wyki"
 	if (st != 0) return st;
-#line 148 "examples/http.wyki"
-	v_t__227 = !s->v_o__226.some;
-#line 148 "examples/http.wyki"
-	if (v_t__227) goto l_b__228; else goto l_b__229;
-l_b__228:
-#line 148 "examples/http.wyki"
+#line 168 "examples/http.wyki"
+	v_t__278 = !s->v_o__277.some;
+#line 168 "examples/http.wyki"
+	if (v_t__278) goto l_b__279; else goto l_b__280;
+l_b__279:
+#line 168 "examples/http.wyki"
 	wyki_bytes_set(out->data, &out->len, s->v_target.data, s->v_target.len);
-#line 148 "examples/http.wyki"
+#line 168 "examples/http.wyki"
 	return 0;
-l_b__229:
-#line 148 "examples/http.wyki"
-	v_q = s->v_o__226.value;
+l_b__280:
+#line 168 "examples/http.wyki"
+	v_q = s->v_o__277.value;
 	st = wyki_slice(s->v_target.data, s->v_target.len, 0, v_q, out->data, 8192u, &out->len);
-#line 149 "examples/http.wyki"
+#line 169 "examples/http.wyki"
 	if (st != 0) return st;
-#line 149 "examples/http.wyki"
+#line 169 "examples/http.wyki"
 	return 0;
-#line 1795 "http.c"
+#line 1909 "http.c"
+}
+
+static int fn_absolute_path(struct scratch *w, const uint8_t *v_t_data, uint32_t v_t_len, struct wyki_bytes_8192 *out)
+{
+	int64_t v_t__121;
+	bool v_t__122;
+	bool v_t__123;
+	bool v_t__125;
+	int64_t v_t__126;
+	bool v_t__288;
+	int64_t v_slash;
+	bool v_t__127;
+	int64_t v_t__128;
+	int st;
+	struct scratch_fn_absolute_path *s;
+
+	s = &w->fn_absolute_path;
+	memcpy(s->v_t.data, v_t_data, v_t_len);
+	s->v_t.len = v_t_len;
+/* l_b__281: (no goto) */
+#line 176 "examples/http.wyki"
+	v_t__121 = (int64_t)s->v_t.len;
+#line 176 "examples/http.wyki"
+	v_t__122 = v_t__121 <= 7;
+#line 176 "examples/http.wyki"
+	v_t__123 = v_t__122;
+#line 176 "examples/http.wyki"
+	if (v_t__123) goto l_b__284; else goto l_b__283;
+l_b__283:
+#line 176 "examples/http.wyki"
+	st = wyki_slice(s->v_t.data, s->v_t.len, 0, 7, s->v_t__124.data, 7u, &s->v_t__124.len);
+#line 176 "examples/http.wyki"
+	if (st != 0) return st;
+#line 176 "examples/http.wyki"
+	st = wyki_eq_nocase(s->v_t__124.data, s->v_t__124.len, lit_40.data, lit_40.len, &v_t__125);
+#line 176 "examples/http.wyki"
+	if (st != 0) return st;
+#line 176 "examples/http.wyki"
+	v_t__123 = !v_t__125;
+#line 1949 "http.c"
+	goto l_b__284;
+l_b__284:
+#line 176 "examples/http.wyki"
+	if (v_t__123) goto l_b__285; else goto l_b__286;
+l_b__285:
+#line 176 "examples/http.wyki"
+	wyki_bytes_set(out->data, &out->len, lit_41.data, lit_41.len);
+#line 176 "examples/http.wyki"
+	return 0;
+l_b__286:
+#line 177 "examples/http.wyki"
+	v_t__126 = (int64_t)s->v_t.len;
+#line 177 "examples/http.wyki"
+	st = wyki_slice(s->v_t.data, s->v_t.len, 7, v_t__126, s->v_rest.data, 8185u, &s->v_rest.len);
+#line 177 "examples/http.wyki"
+	if (st != 0) return st;
+	st = wyki_find(s->v_rest.data, s->v_rest.len, lit_23.data, lit_23.len, &s->v_o__287.some, &s->v_o__287.value);
+#line 178 "examples/http.wyki"
+	if (st != 0) return st;
+#line 178 "examples/http.wyki"
+	v_t__288 = !s->v_o__287.some;
+#line 178 "examples/http.wyki"
+	if (v_t__288) goto l_b__289; else goto l_b__290;
+l_b__289:
+#line 178 "examples/http.wyki"
+	wyki_bytes_set(out->data, &out->len, lit_23.data, lit_23.len);
+#line 178 "examples/http.wyki"
+	return 0;
+l_b__290:
+#line 178 "examples/http.wyki"
+	v_slash = s->v_o__287.value;
+	v_t__127 = v_slash == 0;
+#line 179 "examples/http.wyki"
+	if (v_t__127) goto l_b__291; else goto l_b__292;
+l_b__291:
+#line 179 "examples/http.wyki"
+	wyki_bytes_set(out->data, &out->len, lit_41.data, lit_41.len);
+#line 179 "examples/http.wyki"
+	return 0;
+l_b__292:
+#line 180 "examples/http.wyki"
+	v_t__128 = (int64_t)s->v_rest.len;
+#line 180 "examples/http.wyki"
+	st = wyki_slice(s->v_rest.data, s->v_rest.len, v_slash, v_t__128, s->v_t__129.data, 8185u, &s->v_t__129.len);
+#line 180 "examples/http.wyki"
+	if (st != 0) return st;
+#line 180 "examples/http.wyki"
+	wyki_bytes_set(out->data, &out->len, s->v_t__129.data, s->v_t__129.len);
+#line 180 "examples/http.wyki"
+	return 0;
+#line 2000 "http.c"
 }
 
 static int fn_valid_name(struct scratch *w, const uint8_t *v_name_data, uint32_t v_name_len, bool *out)
 {
-	int64_t v_t__115;
-	bool v_t__116;
+	int64_t v_t__130;
+	bool v_t__131;
 	int64_t v_i;
-	int64_t v_end__1;
-	int64_t v_turn__235;
-	bool v_t__119;
-	bool v_t__120;
-	bool v_t__239;
+	int64_t v_end__5;
+	int64_t v_turn__298;
+	bool v_t__134;
+	bool v_t__135;
+	bool v_t__302;
 	int64_t v_c;
-	bool v_t__117;
-	bool v_t__118;
+	bool v_t__132;
+	bool v_t__133;
 	int st;
 	struct scratch_fn_valid_name *s;
 
 	s = &w->fn_valid_name;
 	memcpy(s->v_name.data, v_name_data, v_name_len);
 	s->v_name.len = v_name_len;
-/* l_b__230: (no goto) */
-#line 155 "examples/http.wyki"
-	v_t__115 = (int64_t)s->v_name.len;
-#line 155 "examples/http.wyki"
-	v_t__116 = v_t__115 == 0;
-#line 155 "examples/http.wyki"
-	if (v_t__116) goto l_b__231; else goto l_b__232;
-l_b__231:
-#line 155 "examples/http.wyki"
+/* l_b__293: (no goto) */
+#line 186 "examples/http.wyki"
+	v_t__130 = (int64_t)s->v_name.len;
+#line 186 "examples/http.wyki"
+	v_t__131 = v_t__130 == 0;
+#line 186 "examples/http.wyki"
+	if (v_t__131) goto l_b__294; else goto l_b__295;
+l_b__294:
+#line 186 "examples/http.wyki"
 	*out = false;
-#line 155 "examples/http.wyki"
+#line 186 "examples/http.wyki"
 	return 0;
-l_b__232:
-#line 156 "examples/http.wyki"
+l_b__295:
+#line 187 "examples/http.wyki"
 	v_i = 0;
-#line 156 "examples/http.wyki"
-	v_end__1 = (int64_t)s->v_name.len;
-#line 156 "examples/http.wyki"
-	v_turn__235 = 0;
-#line 1836 "http.c"
-	goto l_b__233;
-l_b__233:
-#line 156 "examples/http.wyki"
-	v_t__119 = v_i < v_end__1;
-#line 156 "examples/http.wyki"
-	v_t__120 = !v_t__119;
-#line 156 "examples/http.wyki"
-	if (v_t__120) goto l_b__238; else goto l_b__237;
-l_b__237:
-#line 156 "examples/http.wyki"
-	st = wyki_add(v_turn__235, 1, &v_turn__235);
-#line 156 "examples/http.wyki"
+#line 187 "examples/http.wyki"
+	v_end__5 = (int64_t)s->v_name.len;
+#line 187 "examples/http.wyki"
+	v_turn__298 = 0;
+#line 2041 "http.c"
+	goto l_b__296;
+l_b__296:
+#line 187 "examples/http.wyki"
+	v_t__134 = v_i < v_end__5;
+#line 187 "examples/http.wyki"
+	v_t__135 = !v_t__134;
+#line 187 "examples/http.wyki"
+	if (v_t__135) goto l_b__301; else goto l_b__300;
+l_b__300:
+#line 187 "examples/http.wyki"
+	st = wyki_add(v_turn__298, 1, &v_turn__298);
+#line 187 "examples/http.wyki"
 	if (st != 0) return st;
-#line 156 "examples/http.wyki"
-	v_t__239 = v_turn__235 > 8192;
-#line 156 "examples/http.wyki"
-	if (v_t__239) goto l_b__240; else goto l_b__241;
-l_b__240:
-#line 156 "examples/http.wyki"
+#line 187 "examples/http.wyki"
+	v_t__302 = v_turn__298 > 8192;
+#line 187 "examples/http.wyki"
+	if (v_t__302) goto l_b__303; else goto l_b__304;
+l_b__303:
+#line 187 "examples/http.wyki"
 	return WYKI_FAULT_STATUS(WYKI_FAULT_FUEL);
-l_b__241:
-#line 157 "examples/http.wyki"
+l_b__304:
+#line 188 "examples/http.wyki"
 	st = wyki_index(s->v_name.data, s->v_name.len, v_i, &v_c);
-#line 157 "examples/http.wyki"
+#line 188 "examples/http.wyki"
 	if (st != 0) return st;
-	v_t__117 = v_c <= 32;
-#line 158 "examples/http.wyki"
-	v_t__118 = v_t__117;
-#line 158 "examples/http.wyki"
-	if (v_t__118) goto l_b__244; else goto l_b__243;
-l_b__243:
-#line 158 "examples/http.wyki"
-	v_t__118 = v_c >= 127;
-#line 1870 "http.c"
-	goto l_b__244;
-l_b__244:
-#line 158 "examples/http.wyki"
-	if (v_t__118) goto l_b__245; else goto l_b__234;
-l_b__245:
-#line 158 "examples/http.wyki"
+	v_t__132 = v_c <= 32;
+#line 189 "examples/http.wyki"
+	v_t__133 = v_t__132;
+#line 189 "examples/http.wyki"
+	if (v_t__133) goto l_b__307; else goto l_b__306;
+l_b__306:
+#line 189 "examples/http.wyki"
+	v_t__133 = v_c >= 127;
+#line 2075 "http.c"
+	goto l_b__307;
+l_b__307:
+#line 189 "examples/http.wyki"
+	if (v_t__133) goto l_b__308; else goto l_b__297;
+l_b__308:
+#line 189 "examples/http.wyki"
 	*out = false;
-#line 158 "examples/http.wyki"
+#line 189 "examples/http.wyki"
 	return 0;
-l_b__234:
-#line 156 "examples/http.wyki"
+l_b__297:
+#line 187 "examples/http.wyki"
 	st = wyki_add(v_i, 1, &v_i);
-#line 156 "examples/http.wyki"
+#line 187 "examples/http.wyki"
 	if (st != 0) return st;
-#line 1885 "http.c"
-	goto l_b__233;
-l_b__238:
-#line 160 "examples/http.wyki"
+#line 2090 "http.c"
+	goto l_b__296;
+l_b__301:
+#line 191 "examples/http.wyki"
 	*out = true;
-#line 160 "examples/http.wyki"
+#line 191 "examples/http.wyki"
 	return 0;
-#line 1892 "http.c"
+#line 2097 "http.c"
+}
+
+static int fn_content_length(struct scratch *w, const uint8_t *v_value_data, uint32_t v_value_len, int64_t *out)
+{
+	int64_t v_t__136;
+	bool v_t__137;
+	int64_t v_i;
+	int64_t v_end__6;
+	int64_t v_turn__315;
+	bool v_t__142;
+	bool v_t__143;
+	bool v_t__319;
+	int64_t v_t__138;
+	bool v_t__139;
+	bool v_t__140;
+	int64_t v_t__141;
+	bool v_t__328;
+	int64_t v_n;
+	int st;
+	struct scratch_fn_content_length *s;
+
+	s = &w->fn_content_length;
+	memcpy(s->v_value.data, v_value_data, v_value_len);
+	s->v_value.len = v_value_len;
+/* l_b__310: (no goto) */
+#line 198 "examples/http.wyki"
+	v_t__136 = (int64_t)s->v_value.len;
+#line 198 "examples/http.wyki"
+	v_t__137 = v_t__136 == 0;
+#line 198 "examples/http.wyki"
+	if (v_t__137) goto l_b__311; else goto l_b__312;
+l_b__311:
+#line 198 "examples/http.wyki"
+	*out = -2;
+#line 198 "examples/http.wyki"
+	return 0;
+l_b__312:
+#line 199 "examples/http.wyki"
+	v_i = 0;
+#line 199 "examples/http.wyki"
+	v_end__6 = (int64_t)s->v_value.len;
+#line 199 "examples/http.wyki"
+	v_turn__315 = 0;
+#line 2141 "http.c"
+	goto l_b__313;
+l_b__313:
+#line 199 "examples/http.wyki"
+	v_t__142 = v_i < v_end__6;
+#line 199 "examples/http.wyki"
+	v_t__143 = !v_t__142;
+#line 199 "examples/http.wyki"
+	if (v_t__143) goto l_b__318; else goto l_b__317;
+l_b__317:
+#line 199 "examples/http.wyki"
+	st = wyki_add(v_turn__315, 1, &v_turn__315);
+#line 199 "examples/http.wyki"
+	if (st != 0) return st;
+#line 199 "examples/http.wyki"
+	v_t__319 = v_turn__315 > 8192;
+#line 199 "examples/http.wyki"
+	if (v_t__319) goto l_b__320; else goto l_b__321;
+l_b__320:
+#line 199 "examples/http.wyki"
+	return WYKI_FAULT_STATUS(WYKI_FAULT_FUEL);
+l_b__321:
+#line 200 "examples/http.wyki"
+	st = wyki_index(s->v_value.data, s->v_value.len, v_i, &v_t__138);
+#line 200 "examples/http.wyki"
+	if (st != 0) return st;
+#line 200 "examples/http.wyki"
+	v_t__139 = v_t__138 < 48;
+#line 200 "examples/http.wyki"
+	v_t__140 = v_t__139;
+#line 200 "examples/http.wyki"
+	if (v_t__140) goto l_b__324; else goto l_b__323;
+l_b__323:
+#line 200 "examples/http.wyki"
+	st = wyki_index(s->v_value.data, s->v_value.len, v_i, &v_t__141);
+#line 200 "examples/http.wyki"
+	if (st != 0) return st;
+#line 200 "examples/http.wyki"
+	v_t__140 = v_t__141 > 57;
+#line 2180 "http.c"
+	goto l_b__324;
+l_b__324:
+#line 200 "examples/http.wyki"
+	if (v_t__140) goto l_b__325; else goto l_b__314;
+l_b__325:
+#line 200 "examples/http.wyki"
+	*out = -2;
+#line 200 "examples/http.wyki"
+	return 0;
+l_b__314:
+#line 199 "examples/http.wyki"
+	st = wyki_add(v_i, 1, &v_i);
+#line 199 "examples/http.wyki"
+	if (st != 0) return st;
+#line 2195 "http.c"
+	goto l_b__313;
+l_b__318:
+#line 202 "examples/http.wyki"
+	st = wyki_parse_int(s->v_value.data, s->v_value.len, &s->v_o__327.some, &s->v_o__327.value);
+#line 202 "examples/http.wyki"
+	if (st != 0) return st;
+#line 202 "examples/http.wyki"
+	v_t__328 = !s->v_o__327.some;
+#line 202 "examples/http.wyki"
+	if (v_t__328) goto l_b__329; else goto l_b__330;
+l_b__329:
+#line 202 "examples/http.wyki"
+	*out = 65537;
+#line 202 "examples/http.wyki"
+	return 0;
+l_b__330:
+#line 202 "examples/http.wyki"
+	v_n = s->v_o__327.value;
+	*out = v_n;
+#line 203 "examples/http.wyki"
+	return 0;
+#line 2217 "http.c"
+}
+
+static int fn_refusal(bool v_complete, bool v_http11, bool v_has_host, int64_t v_length, bool v_coded, int64_t *out)
+{
+	bool v_t__144;
+	bool v_t__145;
+	bool v_t__146;
+	bool v_t__147;
+	bool v_t__148;
+	bool v_t__149;
+	int st __attribute__((unused));
+
+/* l_b__331: (no goto) */
+#line 213 "examples/http.wyki"
+	v_t__144 = !v_complete;
+#line 213 "examples/http.wyki"
+	if (v_t__144) goto l_b__332; else goto l_b__333;
+l_b__332:
+#line 213 "examples/http.wyki"
+	*out = 431;
+#line 213 "examples/http.wyki"
+	return 0;
+l_b__333:
+#line 214 "examples/http.wyki"
+	v_t__145 = v_http11;
+#line 214 "examples/http.wyki"
+	if (v_t__145) goto l_b__334; else goto l_b__335;
+l_b__334:
+#line 214 "examples/http.wyki"
+	v_t__145 = !v_has_host;
+#line 2248 "http.c"
+	goto l_b__335;
+l_b__335:
+#line 214 "examples/http.wyki"
+	if (v_t__145) goto l_b__336; else goto l_b__337;
+l_b__336:
+#line 214 "examples/http.wyki"
+	*out = 400;
+#line 214 "examples/http.wyki"
+	return 0;
+l_b__337:
+#line 215 "examples/http.wyki"
+	v_t__146 = v_length == -2;
+#line 215 "examples/http.wyki"
+	if (v_t__146) goto l_b__338; else goto l_b__339;
+l_b__338:
+#line 215 "examples/http.wyki"
+	*out = 400;
+#line 215 "examples/http.wyki"
+	return 0;
+l_b__339:
+#line 216 "examples/http.wyki"
+	if (v_coded) goto l_b__340; else goto l_b__341;
+l_b__340:
+#line 217 "examples/http.wyki"
+	v_t__147 = v_length != -1;
+#line 217 "examples/http.wyki"
+	v_t__148 = v_t__147;
+#line 217 "examples/http.wyki"
+	if (v_t__148) goto l_b__344; else goto l_b__343;
+l_b__343:
+#line 217 "examples/http.wyki"
+	v_t__148 = !v_http11;
+#line 2281 "http.c"
+	goto l_b__344;
+l_b__344:
+#line 217 "examples/http.wyki"
+	if (v_t__148) goto l_b__345; else goto l_b__346;
+l_b__345:
+#line 217 "examples/http.wyki"
+	*out = 400;
+#line 217 "examples/http.wyki"
+	return 0;
+l_b__346:
+#line 218 "examples/http.wyki"
+	*out = 501;
+#line 218 "examples/http.wyki"
+	return 0;
+l_b__341:
+	v_t__149 = v_length > 65536;
+#line 220 "examples/http.wyki"
+	if (v_t__149) goto l_b__347; else goto l_b__348;
+l_b__347:
+#line 220 "examples/http.wyki"
+	*out = 413;
+#line 220 "examples/http.wyki"
+	return 0;
+l_b__348:
+#line 221 "examples/http.wyki"
+	*out = 0;
+#line 221 "examples/http.wyki"
+	return 0;
+#line 2310 "http.c"
 }
 
 static int fn_has_token(struct scratch *w, const uint8_t *v_list_data, uint32_t v_list_len, const uint8_t *v_token_data, uint32_t v_token_len, bool *out)
 {
-	int64_t v_turn__250;
-	bool v_t__251;
-	bool v_t__255;
-	bool v_t__122;
+	int64_t v_turn__352;
+	bool v_t__353;
+	bool v_t__357;
+	bool v_t__151;
 	int64_t v_comma;
-	bool v_t__125;
-	int64_t v_t__126;
-	int64_t v_t__127;
+	bool v_t__154;
+	int64_t v_t__155;
+	int64_t v_t__156;
 	int st;
 	struct scratch_fn_has_token *s;
 
@@ -1909,147 +2327,180 @@ static int fn_has_token(struct scratch *w, const uint8_t *v_list_data, uint32_t 
 	s->v_list.len = v_list_len;
 	memcpy(s->v_token.data, v_token_data, v_token_len);
 	s->v_token.len = v_token_len;
-/* l_b__247: (no goto) */
-#line 166 "examples/http.wyki"
+/* l_b__349: (no goto) */
+#line 227 "examples/http.wyki"
 	wyki_bytes_set(s->v_rest.data, &s->v_rest.len, s->v_list.data, s->v_list.len);
-#line 168 "examples/http.wyki"
-	v_turn__250 = 0;
-#line 1918 "http.c"
-	goto l_b__248;
-l_b__248:
-#line 168 "examples/http.wyki"
-	st = wyki_add(v_turn__250, 1, &v_turn__250);
-#line 168 "examples/http.wyki"
+#line 229 "examples/http.wyki"
+	v_turn__352 = 0;
+#line 2336 "http.c"
+	goto l_b__350;
+l_b__350:
+#line 229 "examples/http.wyki"
+	st = wyki_add(v_turn__352, 1, &v_turn__352);
+#line 229 "examples/http.wyki"
 	if (st != 0) return st;
-#line 168 "examples/http.wyki"
-	v_t__251 = v_turn__250 > 8192;
-#line 168 "examples/http.wyki"
-	if (v_t__251) goto l_b__252; else goto l_b__253;
-l_b__252:
-#line 168 "examples/http.wyki"
+#line 229 "examples/http.wyki"
+	v_t__353 = v_turn__352 > 8192;
+#line 229 "examples/http.wyki"
+	if (v_t__353) goto l_b__354; else goto l_b__355;
+l_b__354:
+#line 229 "examples/http.wyki"
 	return WYKI_FAULT_STATUS(WYKI_FAULT_FUEL);
-l_b__253:
-#line 169 "examples/http.wyki"
-	st = wyki_find(s->v_rest.data, s->v_rest.len, lit_39.data, lit_39.len, &s->v_o__254.some, &s->v_o__254.value);
-#line 169 "examples/http.wyki"
+l_b__355:
+#line 230 "examples/http.wyki"
+	st = wyki_find(s->v_rest.data, s->v_rest.len, lit_42.data, lit_42.len, &s->v_o__356.some, &s->v_o__356.value);
+#line 230 "examples/http.wyki"
 	if (st != 0) return st;
-#line 169 "examples/http.wyki"
-	v_t__255 = !s->v_o__254.some;
-#line 169 "examples/http.wyki"
-	if (v_t__255) goto l_b__256; else goto l_b__257;
-l_b__256:
-#line 169 "examples/http.wyki"
-	st = wyki_trim(s->v_rest.data, s->v_rest.len, s->v_t__121.data, 8192u, &s->v_t__121.len);
-#line 169 "examples/http.wyki"
+#line 230 "examples/http.wyki"
+	v_t__357 = !s->v_o__356.some;
+#line 230 "examples/http.wyki"
+	if (v_t__357) goto l_b__358; else goto l_b__359;
+l_b__358:
+#line 230 "examples/http.wyki"
+	st = wyki_trim(s->v_rest.data, s->v_rest.len, s->v_t__150.data, 8192u, &s->v_t__150.len);
+#line 230 "examples/http.wyki"
 	if (st != 0) return st;
-#line 169 "examples/http.wyki"
-	st = wyki_eq_nocase(s->v_t__121.data, s->v_t__121.len, s->v_token.data, s->v_token.len, &v_t__122);
-#line 169 "examples/http.wyki"
+#line 230 "examples/http.wyki"
+	st = wyki_eq_nocase(s->v_t__150.data, s->v_t__150.len, s->v_token.data, s->v_token.len, &v_t__151);
+#line 230 "examples/http.wyki"
 	if (st != 0) return st;
-#line 169 "examples/http.wyki"
-	*out = v_t__122;
-#line 169 "examples/http.wyki"
+#line 230 "examples/http.wyki"
+	*out = v_t__151;
+#line 230 "examples/http.wyki"
 	return 0;
-l_b__257:
-#line 169 "examples/http.wyki"
-	v_comma = s->v_o__254.value;
-	st = wyki_slice(s->v_rest.data, s->v_rest.len, 0, v_comma, s->v_t__123.data, 8192u, &s->v_t__123.len);
-#line 170 "examples/http.wyki"
+l_b__359:
+#line 230 "examples/http.wyki"
+	v_comma = s->v_o__356.value;
+	st = wyki_slice(s->v_rest.data, s->v_rest.len, 0, v_comma, s->v_t__152.data, 8192u, &s->v_t__152.len);
+#line 231 "examples/http.wyki"
 	if (st != 0) return st;
-#line 170 "examples/http.wyki"
-	st = wyki_trim(s->v_t__123.data, s->v_t__123.len, s->v_t__124.data, 8192u, &s->v_t__124.len);
-#line 170 "examples/http.wyki"
+#line 231 "examples/http.wyki"
+	st = wyki_trim(s->v_t__152.data, s->v_t__152.len, s->v_t__153.data, 8192u, &s->v_t__153.len);
+#line 231 "examples/http.wyki"
 	if (st != 0) return st;
-#line 170 "examples/http.wyki"
-	st = wyki_eq_nocase(s->v_t__124.data, s->v_t__124.len, s->v_token.data, s->v_token.len, &v_t__125);
-#line 170 "examples/http.wyki"
+#line 231 "examples/http.wyki"
+	st = wyki_eq_nocase(s->v_t__153.data, s->v_t__153.len, s->v_token.data, s->v_token.len, &v_t__154);
+#line 231 "examples/http.wyki"
 	if (st != 0) return st;
-#line 170 "examples/http.wyki"
-	if (v_t__125) goto l_b__258; else goto l_b__259;
-l_b__258:
-#line 170 "examples/http.wyki"
+#line 231 "examples/http.wyki"
+	if (v_t__154) goto l_b__360; else goto l_b__361;
+l_b__360:
+#line 231 "examples/http.wyki"
 	*out = true;
-#line 170 "examples/http.wyki"
+#line 231 "examples/http.wyki"
 	return 0;
-l_b__259:
-#line 171 "examples/http.wyki"
-	st = wyki_add(v_comma, 1, &v_t__126);
-#line 171 "examples/http.wyki"
+l_b__361:
+#line 232 "examples/http.wyki"
+	st = wyki_add(v_comma, 1, &v_t__155);
+#line 232 "examples/http.wyki"
 	if (st != 0) return st;
-#line 171 "examples/http.wyki"
-	v_t__127 = (int64_t)s->v_rest.len;
-#line 171 "examples/http.wyki"
-	st = wyki_slice(s->v_rest.data, s->v_rest.len, v_t__126, v_t__127, s->v_rest.data, 8192u, &s->v_rest.len);
-#line 171 "examples/http.wyki"
+#line 232 "examples/http.wyki"
+	v_t__156 = (int64_t)s->v_rest.len;
+#line 232 "examples/http.wyki"
+	st = wyki_slice(s->v_rest.data, s->v_rest.len, v_t__155, v_t__156, s->v_rest.data, 8192u, &s->v_rest.len);
+#line 232 "examples/http.wyki"
 	if (st != 0) return st;
-#line 1986 "http.c"
-	goto l_b__248;
+#line 2404 "http.c"
+	goto l_b__350;
 }
 
 static int step(struct frame *f, struct wyki_conn *c)
 {
 	struct scratch *w;
 	int64_t fuel;
-	bool v_t__264;
-	bool v_t__128;
-	bool v_t__129;
-	bool v_t__130;
-	bool v_t__131;
-	int64_t v_t__133;
-	bool v_t__134;
-	int64_t v_t__135;
-	bool v_t__136;
-	bool v_t__138;
-	bool v_t__139;
-	bool v_t__140;
-	bool v_t__141;
-	bool v_t__143;
-	bool v_t__144;
-	bool v_t__164;
-	bool v_t__165;
-	bool v_t__292;
-	bool v_t__296;
-	bool v_t__146;
-	bool v_t__147;
-	bool v_t__148;
-	bool v_t__149;
-	int64_t v_t__151;
-	bool v_t__152;
-	bool v_t__306;
-	int64_t v_colon;
-	bool v_t__154;
-	bool v_t__155;
-	int64_t v_t__157;
-	int64_t v_t__158;
+	bool v_t__366;
+	bool v_t__157;
+	bool v_t__158;
 	bool v_t__160;
 	bool v_t__161;
 	bool v_t__162;
 	bool v_t__163;
-	bool v_t__166;
-	bool v_t__168;
+	bool v_t__382;
+	int64_t v_t__159;
+	int64_t v_status;
+	bool v_t__164;
+	int64_t v_t__166;
+	bool v_t__167;
+	int64_t v_t__168;
 	bool v_t__169;
-	bool v_t__171;
 	bool v_t__172;
 	bool v_t__173;
 	bool v_t__174;
-	int64_t v_t__176;
-	int64_t v_t__179;
-	bool v_t__181;
-	bool v_t__183;
-	bool v_ready__348;
-	bool v_ready__349;
-	bool v_done__350;
-	bool v_done__351;
-	bool v_done__352;
-	bool v_done__353;
-	bool v_done__354;
-	bool v_done__355;
-	bool v_done__356;
-	bool v_done__357;
-	bool v_done__358;
-	bool v_done__359;
-	bool v_done__360;
-	bool v_ok__361;
+	bool v_t__175;
+	bool v_t__176;
+	int64_t v_t__177;
+	bool v_t__179;
+	bool v_t__180;
+	bool v_t__209;
+	bool v_t__210;
+	bool v_t__410;
+	bool v_t__414;
+	bool v_t__182;
+	bool v_t__184;
+	bool v_t__185;
+	bool v_t__186;
+	bool v_t__187;
+	bool v_t__427;
+	int64_t v_t__183;
+	int64_t v_status__3;
+	bool v_t__188;
+	int64_t v_t__190;
+	bool v_t__191;
+	bool v_t__435;
+	int64_t v_colon;
+	bool v_t__193;
+	bool v_t__194;
+	int64_t v_t__196;
+	int64_t v_t__197;
+	bool v_t__199;
+	bool v_t__200;
+	bool v_t__201;
+	bool v_t__202;
+	bool v_t__203;
+	int64_t v_n;
+	bool v_t__204;
+	bool v_t__205;
+	bool v_t__206;
+	bool v_t__207;
+	bool v_t__208;
+	int64_t v_refused;
+	bool v_t__211;
+	bool v_t__213;
+	bool v_t__214;
+	bool v_t__220;
+	bool v_t__221;
+	bool v_t__474;
+	bool v_t__216;
+	bool v_t__217;
+	int64_t v_t__219;
+	bool v_t__222;
+	bool v_t__223;
+	bool v_t__224;
+	int64_t v_t__225;
+	int64_t v_t__228;
+	bool v_t__230;
+	bool v_t__232;
+	bool v_ready__509;
+	bool v_ready__510;
+	bool v_ready__511;
+	bool v_ready__512;
+	bool v_ready__513;
+	bool v_done__514;
+	bool v_done__515;
+	bool v_done__516;
+	bool v_done__517;
+	bool v_done__518;
+	bool v_done__519;
+	bool v_done__520;
+	bool v_done__521;
+	bool v_done__522;
+	bool v_done__523;
+	bool v_done__524;
+	bool v_done__525;
+	bool v_ok__526;
+	bool v_ok__527;
+	bool v_ok__528;
+	bool v_ok__529;
 	int st;
 	struct scratch_step *s;
 
@@ -2058,648 +2509,968 @@ static int step(struct frame *f, struct wyki_conn *c)
 	fuel = WYKI_FUEL;
 	switch (f->state) {
 	case 0u:
-		goto l_b__260;
+		goto l_b__362;
 	case 1u:
-		goto l_resume__334;
+		goto l_resume__488;
 	case 2u:
-		goto l_try__348;
+		goto l_try__509;
 	case 3u:
-		goto l_send__350;
+		goto l_resume__490;
 	case 4u:
-		goto l_send__351;
+		goto l_try__510;
 	case 5u:
-		goto l_send__352;
+		goto l_send__514;
 	case 6u:
-		goto l_send__353;
+		goto l_send__515;
 	case 7u:
-		goto l_try__349;
+		goto l_send__516;
 	case 8u:
-		goto l_send__354;
+		goto l_send__517;
 	case 9u:
-		goto l_send__355;
+		goto l_try__511;
 	case 10u:
-		goto l_send__356;
+		goto l_resume__497;
 	case 11u:
-		goto l_send__357;
+		goto l_try__512;
 	case 12u:
-		goto l_send__358;
+		goto l_send__518;
 	case 13u:
-		goto l_send__359;
+		goto l_send__519;
 	case 14u:
-		goto l_send__360;
+		goto l_send__520;
+	case 15u:
+		goto l_send__521;
+	case 16u:
+		goto l_send__522;
+	case 17u:
+		goto l_resume__504;
+	case 18u:
+		goto l_try__513;
+	case 19u:
+		goto l_send__523;
+	case 20u:
+		goto l_send__524;
+	case 21u:
+		goto l_send__525;
 	default:
 		return WYKI_FAULT_STATUS(WYKI_FAULT_BOUNDS);
 	}
-l_b__260:
-#line 177 "examples/http.wyki"
+l_b__362:
+#line 238 "examples/http.wyki"
 	wyki_set_timeout(&f->timeout_ms, 30000);
-#line 2097 "http.c"
-	goto l_b__261;
-l_b__261:
-#line 178 "examples/http.wyki"
-	v_ok__361 = wyki_fuel_spend(&fuel);
-#line 178 "examples/http.wyki"
-	if (v_ok__361) goto l_resume__334; else goto l_wait__361;
-l_wait__361:
-#line 178 "examples/http.wyki"
+#line 2562 "http.c"
+	goto l_b__363;
+l_b__363:
+#line 239 "examples/http.wyki"
+	v_ok__526 = wyki_fuel_spend(&fuel);
+#line 239 "examples/http.wyki"
+	if (v_ok__526) goto l_resume__488; else goto l_wait__526;
+l_wait__526:
+#line 239 "examples/http.wyki"
 	f->state = 1u;
-#line 178 "examples/http.wyki"
+#line 239 "examples/http.wyki"
 	return WYKI_YIELD;
-l_resume__334:
+l_resume__488:
 	f->rx_deadline = wyki_deadline(f->timeout_ms);
-#line 180 "examples/http.wyki"
-	goto l_try__348;
-l_try__348:
-#line 180 "examples/http.wyki"
-	v_ready__348 = wyki_rx_line(c, f->rx_deadline, 8192, &f->timed_out, &f->v_o__263.some, f->v_o__263.value.data, &f->v_o__263.value.len);
-#line 180 "examples/http.wyki"
-	if (v_ready__348) goto l_resume__335; else goto l_wait__348;
-l_wait__348:
-#line 180 "examples/http.wyki"
+#line 241 "examples/http.wyki"
+	goto l_try__509;
+l_try__509:
+#line 241 "examples/http.wyki"
+	v_ready__509 = wyki_rx_line(c, f->rx_deadline, 8192, &f->timed_out, &f->v_o__365.some, f->v_o__365.value.data, &f->v_o__365.value.len);
+#line 241 "examples/http.wyki"
+	if (v_ready__509) goto l_resume__489; else goto l_wait__509;
+l_wait__509:
+#line 241 "examples/http.wyki"
 	f->state = 2u;
-#line 180 "examples/http.wyki"
+#line 241 "examples/http.wyki"
 	return WYKI_NEED_INPUT;
-l_resume__335:
-#line 180 "examples/http.wyki"
-	v_t__264 = !f->v_o__263.some;
-#line 180 "examples/http.wyki"
-	if (v_t__264) goto l_b__265; else goto l_b__266;
-l_b__265:
-#line 183 "examples/http.wyki"
-	v_t__128 = wyki_peer_closed_all(c);
-#line 183 "examples/http.wyki"
-	v_t__129 = !v_t__128;
-#line 183 "examples/http.wyki"
-	v_t__130 = v_t__129;
-#line 183 "examples/http.wyki"
-	if (v_t__130) goto l_b__267; else goto l_b__268;
-l_b__267:
-#line 183 "examples/http.wyki"
-	v_t__131 = f->timed_out;
-#line 183 "examples/http.wyki"
-	v_t__130 = !v_t__131;
-#line 2142 "http.c"
-	goto l_b__268;
-l_b__268:
-#line 183 "examples/http.wyki"
-	if (v_t__130) goto l_b__269; else goto l_b__270;
-l_b__269:
-#line 183 "examples/http.wyki"
-	st = fn_fatal(w, 414, &f->v_t__132);
-#line 183 "examples/http.wyki"
-	if (st != 0) return st;
-#line 183 "examples/http.wyki"
-	goto l_send__350;
-l_send__350:
-#line 183 "examples/http.wyki"
-	v_done__350 = wyki_tx_send(c, f->v_t__132.data, f->v_t__132.len, &f->tx_sent);
-#line 183 "examples/http.wyki"
-	if (v_done__350) goto l_resume__336; else goto l_wait__350;
-l_wait__350:
-#line 183 "examples/http.wyki"
+l_resume__489:
+#line 241 "examples/http.wyki"
+	v_t__366 = !f->v_o__365.some;
+#line 241 "examples/http.wyki"
+	if (v_t__366) goto l_b__367; else goto l_b__368;
+l_b__367:
+	v_t__157 = wyki_peer_closed_all(c);
+#line 243 "examples/http.wyki"
+	v_t__158 = v_t__157;
+#line 243 "examples/http.wyki"
+	if (v_t__158) goto l_b__371; else goto l_b__370;
+l_b__370:
+#line 243 "examples/http.wyki"
+	v_t__158 = f->timed_out;
+#line 2602 "http.c"
+	goto l_b__371;
+l_b__371:
+#line 243 "examples/http.wyki"
+	if (v_t__158) goto l_b__372; else goto l_b__373;
+l_b__372:
+#line 243 "examples/http.wyki"
+	return WYKI_DONE;
+l_b__373:
+#line 248 "examples/http.wyki"
+	f->v_taken = 0;
+#line 2613 "http.c"
+	goto l_b__374;
+l_b__374:
+#line 249 "examples/http.wyki"
+	v_t__160 = f->v_taken <= 8192;
+#line 249 "examples/http.wyki"
+	v_t__161 = v_t__160;
+#line 249 "examples/http.wyki"
+	if (v_t__161) goto l_b__376; else goto l_b__377;
+l_b__376:
+#line 249 "examples/http.wyki"
+	v_t__162 = wyki_peer_closed_all(c);
+#line 249 "examples/http.wyki"
+	v_t__161 = !v_t__162;
+#line 2627 "http.c"
+	goto l_b__377;
+l_b__377:
+#line 249 "examples/http.wyki"
+	v_t__163 = !v_t__161;
+#line 249 "examples/http.wyki"
+	if (v_t__163) goto l_b__380; else goto l_b__379;
+l_b__379:
+#line 249 "examples/http.wyki"
+	v_ok__527 = wyki_fuel_spend(&fuel);
+#line 249 "examples/http.wyki"
+	if (v_ok__527) goto l_resume__490; else goto l_wait__527;
+l_wait__527:
+#line 249 "examples/http.wyki"
 	f->state = 3u;
-#line 183 "examples/http.wyki"
-	return WYKI_NEED_OUTPUT;
-l_resume__336:
-#line 2165 "http.c"
-	goto l_b__270;
-l_b__270:
-#line 184 "examples/http.wyki"
-	return WYKI_DONE;
-l_b__266:
-#line 180 "examples/http.wyki"
-	wyki_bytes_set(s->v_line.data, &s->v_line.len, f->v_o__263.value.data, f->v_o__263.value.len);
-#line 187 "examples/http.wyki"
-	v_t__133 = (int64_t)s->v_line.len;
-#line 187 "examples/http.wyki"
-	v_t__134 = v_t__133 == 0;
-#line 187 "examples/http.wyki"
-	if (v_t__134) goto l_b__261; else goto l_b__272;
-l_b__272:
-#line 188 "examples/http.wyki"
-	st = wyki_nfields(s->v_line.data, s->v_line.len, &v_t__135);
-#line 188 "examples/http.wyki"
-	if (st != 0) return st;
-#line 188 "examples/http.wyki"
-	v_t__136 = v_t__135 != 3;
-#line 188 "examples/http.wyki"
-	if (v_t__136) goto l_b__273; else goto l_b__274;
-l_b__273:
-#line 188 "examples/http.wyki"
-	st = fn_fatal(w, 400, &f->v_t__137);
-#line 188 "examples/http.wyki"
-	if (st != 0) return st;
-#line 188 "examples/http.wyki"
-	goto l_send__351;
-l_send__351:
-#line 188 "examples/http.wyki"
-	v_done__351 = wyki_tx_send(c, f->v_t__137.data, f->v_t__137.len, &f->tx_sent);
-#line 188 "examples/http.wyki"
-	if (v_done__351) goto l_resume__337; else goto l_wait__351;
-l_wait__351:
-#line 188 "examples/http.wyki"
+#line 249 "examples/http.wyki"
+	return WYKI_YIELD;
+l_resume__490:
+#line 250 "examples/http.wyki"
+	f->rx_deadline = wyki_deadline(f->timeout_ms);
+#line 250 "examples/http.wyki"
+	goto l_try__510;
+l_try__510:
+#line 250 "examples/http.wyki"
+	v_ready__510 = wyki_rx_some(c, f->rx_deadline, 512, &f->timed_out, &f->v_o__381.some, f->v_o__381.value.data, &f->v_o__381.value.len);
+#line 250 "examples/http.wyki"
+	if (v_ready__510) goto l_resume__491; else goto l_wait__510;
+l_wait__510:
+#line 250 "examples/http.wyki"
 	f->state = 4u;
-#line 188 "examples/http.wyki"
-	return WYKI_NEED_OUTPUT;
-l_resume__337:
-#line 188 "examples/http.wyki"
-	return WYKI_DONE;
-l_b__274:
-#line 189 "examples/http.wyki"
-	st = wyki_field(s->v_line.data, s->v_line.len, 0, f->v_method.data, 8192u, &f->v_method.len);
-#line 189 "examples/http.wyki"
+#line 250 "examples/http.wyki"
+	return WYKI_NEED_INPUT;
+l_resume__491:
+#line 250 "examples/http.wyki"
+	v_t__382 = !f->v_o__381.some;
+#line 250 "examples/http.wyki"
+	if (v_t__382) goto l_b__380; else goto l_b__384;
+l_b__384:
+#line 250 "examples/http.wyki"
+	wyki_bytes_set(s->v_piece.data, &s->v_piece.len, f->v_o__381.value.data, f->v_o__381.value.len);
+	v_t__159 = (int64_t)s->v_piece.len;
+#line 251 "examples/http.wyki"
+	st = wyki_add(f->v_taken, v_t__159, &f->v_taken);
+#line 251 "examples/http.wyki"
 	if (st != 0) return st;
-	st = wyki_field(s->v_line.data, s->v_line.len, 1, f->v_target.data, 8192u, &f->v_target.len);
-#line 190 "examples/http.wyki"
+#line 2672 "http.c"
+	goto l_b__374;
+l_b__380:
+#line 253 "examples/http.wyki"
+	v_status = 414;
+	v_t__164 = wyki_peer_closed_all(c);
+#line 254 "examples/http.wyki"
+	if (v_t__164) goto l_b__385; else goto l_b__386;
+l_b__385:
+#line 254 "examples/http.wyki"
+	v_status = 400;
+#line 2683 "http.c"
+	goto l_b__386;
+l_b__386:
+#line 255 "examples/http.wyki"
+	st = fn_fatal(w, v_status, &f->v_t__165);
+#line 255 "examples/http.wyki"
 	if (st != 0) return st;
-	st = wyki_field(s->v_line.data, s->v_line.len, 2, f->v_version.data, 8192u, &f->v_version.len);
-#line 191 "examples/http.wyki"
-	if (st != 0) return st;
-	st = wyki_bytes_eq(f->v_version.data, f->v_version.len, lit_40.data, lit_40.len, &v_t__138);
-#line 192 "examples/http.wyki"
-	if (st != 0) return st;
-#line 192 "examples/http.wyki"
-	v_t__138 = !v_t__138;
-#line 192 "examples/http.wyki"
-	v_t__139 = v_t__138;
-#line 192 "examples/http.wyki"
-	if (v_t__139) goto l_b__275; else goto l_b__276;
-l_b__275:
-#line 192 "examples/http.wyki"
-	st = wyki_bytes_eq(f->v_version.data, f->v_version.len, lit_41.data, lit_41.len, &v_t__139);
-#line 192 "examples/http.wyki"
-	if (st != 0) return st;
-#line 192 "examples/http.wyki"
-	v_t__139 = !v_t__139;
-#line 2235 "http.c"
-	goto l_b__276;
-l_b__276:
-#line 192 "examples/http.wyki"
-	v_t__140 = v_t__139;
-#line 192 "examples/http.wyki"
-	if (v_t__140) goto l_b__279; else goto l_b__278;
-l_b__278:
-#line 192 "examples/http.wyki"
-	st = wyki_starts_with(f->v_target.data, f->v_target.len, lit_22.data, lit_22.len, &v_t__141);
-#line 192 "examples/http.wyki"
-	if (st != 0) return st;
-#line 192 "examples/http.wyki"
-	v_t__140 = !v_t__141;
-#line 2249 "http.c"
-	goto l_b__279;
-l_b__279:
-#line 192 "examples/http.wyki"
-	if (v_t__140) goto l_b__280; else goto l_b__281;
-l_b__280:
-#line 193 "examples/http.wyki"
-	st = fn_fatal(w, 400, &f->v_t__142);
-#line 193 "examples/http.wyki"
-	if (st != 0) return st;
-#line 193 "examples/http.wyki"
-	goto l_send__352;
-l_send__352:
-#line 193 "examples/http.wyki"
-	v_done__352 = wyki_tx_send(c, f->v_t__142.data, f->v_t__142.len, &f->tx_sent);
-#line 193 "examples/http.wyki"
-	if (v_done__352) goto l_resume__338; else goto l_wait__352;
-l_wait__352:
-#line 193 "examples/http.wyki"
+#line 255 "examples/http.wyki"
+	goto l_send__514;
+l_send__514:
+#line 255 "examples/http.wyki"
+	v_done__514 = wyki_tx_send(c, f->v_t__165.data, f->v_t__165.len, &f->tx_sent);
+#line 255 "examples/http.wyki"
+	if (v_done__514) goto l_resume__492; else goto l_wait__514;
+l_wait__514:
+#line 255 "examples/http.wyki"
 	f->state = 5u;
-#line 193 "examples/http.wyki"
+#line 255 "examples/http.wyki"
 	return WYKI_NEED_OUTPUT;
-l_resume__338:
-#line 194 "examples/http.wyki"
+l_resume__492:
+#line 256 "examples/http.wyki"
 	return WYKI_DONE;
-l_b__281:
-	st = wyki_bytes_eq(f->v_method.data, f->v_method.len, lit_42.data, lit_42.len, &v_t__143);
-#line 196 "examples/http.wyki"
+l_b__368:
+#line 241 "examples/http.wyki"
+	wyki_bytes_set(s->v_line.data, &s->v_line.len, f->v_o__365.value.data, f->v_o__365.value.len);
+#line 259 "examples/http.wyki"
+	v_t__166 = (int64_t)s->v_line.len;
+#line 259 "examples/http.wyki"
+	v_t__167 = v_t__166 == 0;
+#line 259 "examples/http.wyki"
+	if (v_t__167) goto l_b__363; else goto l_b__388;
+l_b__388:
+#line 260 "examples/http.wyki"
+	st = wyki_nfields(s->v_line.data, s->v_line.len, &v_t__168);
+#line 260 "examples/http.wyki"
 	if (st != 0) return st;
-#line 196 "examples/http.wyki"
-	v_t__143 = !v_t__143;
-#line 196 "examples/http.wyki"
-	v_t__144 = v_t__143;
-#line 196 "examples/http.wyki"
-	if (v_t__144) goto l_b__282; else goto l_b__283;
-l_b__282:
-#line 196 "examples/http.wyki"
-	st = wyki_bytes_eq(f->v_method.data, f->v_method.len, lit_43.data, lit_43.len, &v_t__144);
-#line 196 "examples/http.wyki"
+#line 260 "examples/http.wyki"
+	v_t__169 = v_t__168 != 3;
+#line 260 "examples/http.wyki"
+	if (v_t__169) goto l_b__389; else goto l_b__390;
+l_b__389:
+#line 260 "examples/http.wyki"
+	st = fn_fatal(w, 400, &f->v_t__170);
+#line 260 "examples/http.wyki"
 	if (st != 0) return st;
-#line 196 "examples/http.wyki"
-	v_t__144 = !v_t__144;
-#line 2291 "http.c"
-	goto l_b__283;
-l_b__283:
-#line 196 "examples/http.wyki"
-	if (v_t__144) goto l_b__284; else goto l_b__285;
-l_b__284:
-#line 196 "examples/http.wyki"
-	st = fn_fatal(w, 501, &f->v_t__145);
-#line 196 "examples/http.wyki"
-	if (st != 0) return st;
-#line 196 "examples/http.wyki"
-	goto l_send__353;
-l_send__353:
-#line 196 "examples/http.wyki"
-	v_done__353 = wyki_tx_send(c, f->v_t__145.data, f->v_t__145.len, &f->tx_sent);
-#line 196 "examples/http.wyki"
-	if (v_done__353) goto l_resume__339; else goto l_wait__353;
-l_wait__353:
-#line 196 "examples/http.wyki"
+#line 260 "examples/http.wyki"
+	goto l_send__515;
+l_send__515:
+#line 260 "examples/http.wyki"
+	v_done__515 = wyki_tx_send(c, f->v_t__170.data, f->v_t__170.len, &f->tx_sent);
+#line 260 "examples/http.wyki"
+	if (v_done__515) goto l_resume__493; else goto l_wait__515;
+l_wait__515:
+#line 260 "examples/http.wyki"
 	f->state = 6u;
-#line 196 "examples/http.wyki"
+#line 260 "examples/http.wyki"
 	return WYKI_NEED_OUTPUT;
-l_resume__339:
-#line 196 "examples/http.wyki"
+l_resume__493:
+#line 260 "examples/http.wyki"
 	return WYKI_DONE;
-l_b__285:
-#line 199 "examples/http.wyki"
+l_b__390:
+#line 261 "examples/http.wyki"
+	st = wyki_field(s->v_line.data, s->v_line.len, 0, f->v_method.data, 8192u, &f->v_method.len);
+#line 261 "examples/http.wyki"
+	if (st != 0) return st;
+	st = wyki_field(s->v_line.data, s->v_line.len, 1, s->v_t__171.data, 8192u, &s->v_t__171.len);
+#line 262 "examples/http.wyki"
+	if (st != 0) return st;
+#line 262 "examples/http.wyki"
+	st = fn_without_query(w, s->v_t__171.data, s->v_t__171.len, &f->v_path);
+#line 262 "examples/http.wyki"
+	if (st != 0) return st;
+	st = wyki_starts_with(f->v_path.data, f->v_path.len, lit_23.data, lit_23.len, &v_t__172);
+#line 263 "examples/http.wyki"
+	if (st != 0) return st;
+#line 263 "examples/http.wyki"
+	v_t__173 = !v_t__172;
+#line 263 "examples/http.wyki"
+	if (v_t__173) goto l_b__391; else goto l_b__392;
+l_b__391:
+#line 263 "examples/http.wyki"
+	st = fn_absolute_path(w, f->v_path.data, f->v_path.len, &f->v_path);
+#line 263 "examples/http.wyki"
+	if (st != 0) return st;
+#line 2767 "http.c"
+	goto l_b__392;
+l_b__392:
+#line 264 "examples/http.wyki"
+	st = wyki_field(s->v_line.data, s->v_line.len, 2, f->v_version.data, 8192u, &f->v_version.len);
+#line 264 "examples/http.wyki"
+	if (st != 0) return st;
+	st = wyki_bytes_eq(f->v_version.data, f->v_version.len, lit_43.data, lit_43.len, &v_t__174);
+#line 265 "examples/http.wyki"
+	if (st != 0) return st;
+#line 265 "examples/http.wyki"
+	v_t__174 = !v_t__174;
+#line 265 "examples/http.wyki"
+	v_t__175 = v_t__174;
+#line 265 "examples/http.wyki"
+	if (v_t__175) goto l_b__393; else goto l_b__394;
+l_b__393:
+#line 265 "examples/http.wyki"
+	st = wyki_bytes_eq(f->v_version.data, f->v_version.len, lit_44.data, lit_44.len, &v_t__175);
+#line 265 "examples/http.wyki"
+	if (st != 0) return st;
+#line 265 "examples/http.wyki"
+	v_t__175 = !v_t__175;
+#line 2790 "http.c"
+	goto l_b__394;
+l_b__394:
+#line 265 "examples/http.wyki"
+	v_t__176 = v_t__175;
+#line 265 "examples/http.wyki"
+	if (v_t__176) goto l_b__397; else goto l_b__396;
+l_b__396:
+#line 265 "examples/http.wyki"
+	v_t__177 = (int64_t)f->v_path.len;
+#line 265 "examples/http.wyki"
+	v_t__176 = v_t__177 == 0;
+#line 2802 "http.c"
+	goto l_b__397;
+l_b__397:
+#line 265 "examples/http.wyki"
+	if (v_t__176) goto l_b__398; else goto l_b__399;
+l_b__398:
+#line 266 "examples/http.wyki"
+	st = fn_fatal(w, 400, &f->v_t__178);
+#line 266 "examples/http.wyki"
+	if (st != 0) return st;
+#line 266 "examples/http.wyki"
+	goto l_send__516;
+l_send__516:
+#line 266 "examples/http.wyki"
+	v_done__516 = wyki_tx_send(c, f->v_t__178.data, f->v_t__178.len, &f->tx_sent);
+#line 266 "examples/http.wyki"
+	if (v_done__516) goto l_resume__494; else goto l_wait__516;
+l_wait__516:
+#line 266 "examples/http.wyki"
+	f->state = 7u;
+#line 266 "examples/http.wyki"
+	return WYKI_NEED_OUTPUT;
+l_resume__494:
+#line 267 "examples/http.wyki"
+	return WYKI_DONE;
+l_b__399:
+	st = wyki_bytes_eq(f->v_method.data, f->v_method.len, lit_45.data, lit_45.len, &v_t__179);
+#line 269 "examples/http.wyki"
+	if (st != 0) return st;
+#line 269 "examples/http.wyki"
+	v_t__179 = !v_t__179;
+#line 269 "examples/http.wyki"
+	v_t__180 = v_t__179;
+#line 269 "examples/http.wyki"
+	if (v_t__180) goto l_b__400; else goto l_b__401;
+l_b__400:
+#line 269 "examples/http.wyki"
+	st = wyki_bytes_eq(f->v_method.data, f->v_method.len, lit_46.data, lit_46.len, &v_t__180);
+#line 269 "examples/http.wyki"
+	if (st != 0) return st;
+#line 269 "examples/http.wyki"
+	v_t__180 = !v_t__180;
+#line 2844 "http.c"
+	goto l_b__401;
+l_b__401:
+#line 269 "examples/http.wyki"
+	if (v_t__180) goto l_b__402; else goto l_b__403;
+l_b__402:
+#line 269 "examples/http.wyki"
+	st = fn_fatal(w, 501, &f->v_t__181);
+#line 269 "examples/http.wyki"
+	if (st != 0) return st;
+#line 269 "examples/http.wyki"
+	goto l_send__517;
+l_send__517:
+#line 269 "examples/http.wyki"
+	v_done__517 = wyki_tx_send(c, f->v_t__181.data, f->v_t__181.len, &f->tx_sent);
+#line 269 "examples/http.wyki"
+	if (v_done__517) goto l_resume__495; else goto l_wait__517;
+l_wait__517:
+#line 269 "examples/http.wyki"
+	f->state = 8u;
+#line 269 "examples/http.wyki"
+	return WYKI_NEED_OUTPUT;
+l_resume__495:
+#line 269 "examples/http.wyki"
+	return WYKI_DONE;
+l_b__403:
+#line 272 "examples/http.wyki"
 	f->v_has_host = false;
 	f->v_conn_close = false;
 	f->v_conn_keep_alive = false;
+	f->v_length = -1;
+	f->v_coded = false;
+	f->v_expects_continue = false;
 	f->v_complete = false;
 	f->v_i = 0;
-#line 203 "examples/http.wyki"
-	f->v_end__2 = 101;
-#line 203 "examples/http.wyki"
-	f->v_turn__288 = 0;
-#line 2327 "http.c"
-	goto l_b__286;
-l_b__286:
-#line 203 "examples/http.wyki"
-	v_t__164 = f->v_i < f->v_end__2;
-#line 203 "examples/http.wyki"
-	v_t__165 = !v_t__164;
-#line 203 "examples/http.wyki"
-	if (v_t__165) goto l_b__291; else goto l_b__290;
-l_b__290:
-#line 203 "examples/http.wyki"
-	st = wyki_add(f->v_turn__288, 1, &f->v_turn__288);
-#line 203 "examples/http.wyki"
+#line 279 "examples/http.wyki"
+	f->v_end__7 = 101;
+#line 279 "examples/http.wyki"
+	f->v_turn__406 = 0;
+#line 2883 "http.c"
+	goto l_b__404;
+l_b__404:
+#line 279 "examples/http.wyki"
+	v_t__209 = f->v_i < f->v_end__7;
+#line 279 "examples/http.wyki"
+	v_t__210 = !v_t__209;
+#line 279 "examples/http.wyki"
+	if (v_t__210) goto l_b__409; else goto l_b__408;
+l_b__408:
+#line 279 "examples/http.wyki"
+	st = wyki_add(f->v_turn__406, 1, &f->v_turn__406);
+#line 279 "examples/http.wyki"
 	if (st != 0) return st;
-#line 203 "examples/http.wyki"
-	v_t__292 = f->v_turn__288 > 101;
-#line 203 "examples/http.wyki"
-	if (v_t__292) goto l_b__293; else goto l_b__294;
-l_b__293:
-#line 203 "examples/http.wyki"
+#line 279 "examples/http.wyki"
+	v_t__410 = f->v_turn__406 > 101;
+#line 279 "examples/http.wyki"
+	if (v_t__410) goto l_b__411; else goto l_b__412;
+l_b__411:
+#line 279 "examples/http.wyki"
 	return WYKI_FAULT_STATUS(WYKI_FAULT_FUEL);
-l_b__294:
-#line 204 "examples/http.wyki"
+l_b__412:
+#line 280 "examples/http.wyki"
 	f->rx_deadline = wyki_deadline(f->timeout_ms);
-#line 204 "examples/http.wyki"
-	goto l_try__349;
-l_try__349:
-#line 204 "examples/http.wyki"
-	v_ready__349 = wyki_rx_line(c, f->rx_deadline, 8192, &f->timed_out, &f->v_o__295.some, f->v_o__295.value.data, &f->v_o__295.value.len);
-#line 204 "examples/http.wyki"
-	if (v_ready__349) goto l_resume__340; else goto l_wait__349;
-l_wait__349:
-#line 204 "examples/http.wyki"
-	f->state = 7u;
-#line 204 "examples/http.wyki"
-	return WYKI_NEED_INPUT;
-l_resume__340:
-#line 204 "examples/http.wyki"
-	v_t__296 = !f->v_o__295.some;
-#line 204 "examples/http.wyki"
-	if (v_t__296) goto l_b__297; else goto l_b__298;
-l_b__297:
-#line 205 "examples/http.wyki"
-	v_t__146 = wyki_peer_closed_all(c);
-#line 205 "examples/http.wyki"
-	v_t__147 = !v_t__146;
-#line 205 "examples/http.wyki"
-	v_t__148 = v_t__147;
-#line 205 "examples/http.wyki"
-	if (v_t__148) goto l_b__299; else goto l_b__300;
-l_b__299:
-#line 205 "examples/http.wyki"
-	v_t__149 = f->timed_out;
-#line 205 "examples/http.wyki"
-	v_t__148 = !v_t__149;
-#line 2382 "http.c"
-	goto l_b__300;
-l_b__300:
-#line 205 "examples/http.wyki"
-	if (v_t__148) goto l_b__301; else goto l_b__302;
-l_b__301:
-#line 205 "examples/http.wyki"
-	st = fn_fatal(w, 431, &f->v_t__150);
-#line 205 "examples/http.wyki"
-	if (st != 0) return st;
-#line 205 "examples/http.wyki"
-	goto l_send__354;
-l_send__354:
-#line 205 "examples/http.wyki"
-	v_done__354 = wyki_tx_send(c, f->v_t__150.data, f->v_t__150.len, &f->tx_sent);
-#line 205 "examples/http.wyki"
-	if (v_done__354) goto l_resume__341; else goto l_wait__354;
-l_wait__354:
-#line 205 "examples/http.wyki"
-	f->state = 8u;
-#line 205 "examples/http.wyki"
-	return WYKI_NEED_OUTPUT;
-l_resume__341:
-#line 2405 "http.c"
-	goto l_b__302;
-l_b__302:
-#line 206 "examples/http.wyki"
-	return WYKI_DONE;
-l_b__298:
-#line 204 "examples/http.wyki"
-	wyki_bytes_set(s->v_h.data, &s->v_h.len, f->v_o__295.value.data, f->v_o__295.value.len);
-#line 208 "examples/http.wyki"
-	v_t__151 = (int64_t)s->v_h.len;
-#line 208 "examples/http.wyki"
-	v_t__152 = v_t__151 == 0;
-#line 208 "examples/http.wyki"
-	if (v_t__152) goto l_b__303; else goto l_b__304;
-l_b__303:
-#line 208 "examples/http.wyki"
-	f->v_complete = true;
-#line 2422 "http.c"
-	goto l_b__291;
-l_b__304:
-#line 209 "examples/http.wyki"
-	st = wyki_find(s->v_h.data, s->v_h.len, lit_9.data, lit_9.len, &s->v_o__305.some, &s->v_o__305.value);
-#line 209 "examples/http.wyki"
-	if (st != 0) return st;
-#line 209 "examples/http.wyki"
-	v_t__306 = !s->v_o__305.some;
-#line 209 "examples/http.wyki"
-	if (v_t__306) goto l_b__307; else goto l_b__308;
-l_b__307:
-#line 209 "examples/http.wyki"
-	st = fn_fatal(w, 400, &f->v_t__153);
-#line 209 "examples/http.wyki"
-	if (st != 0) return st;
-#line 209 "examples/http.wyki"
-	goto l_send__355;
-l_send__355:
-#line 209 "examples/http.wyki"
-	v_done__355 = wyki_tx_send(c, f->v_t__153.data, f->v_t__153.len, &f->tx_sent);
-#line 209 "examples/http.wyki"
-	if (v_done__355) goto l_resume__342; else goto l_wait__355;
-l_wait__355:
-#line 209 "examples/http.wyki"
+#line 280 "examples/http.wyki"
+	goto l_try__511;
+l_try__511:
+#line 280 "examples/http.wyki"
+	v_ready__511 = wyki_rx_line(c, f->rx_deadline, 8192, &f->timed_out, &f->v_o__413.some, f->v_o__413.value.data, &f->v_o__413.value.len);
+#line 280 "examples/http.wyki"
+	if (v_ready__511) goto l_resume__496; else goto l_wait__511;
+l_wait__511:
+#line 280 "examples/http.wyki"
 	f->state = 9u;
-#line 209 "examples/http.wyki"
-	return WYKI_NEED_OUTPUT;
-l_resume__342:
-#line 209 "examples/http.wyki"
+#line 280 "examples/http.wyki"
+	return WYKI_NEED_INPUT;
+l_resume__496:
+#line 280 "examples/http.wyki"
+	v_t__414 = !f->v_o__413.some;
+#line 280 "examples/http.wyki"
+	if (v_t__414) goto l_b__415; else goto l_b__416;
+l_b__415:
+#line 281 "examples/http.wyki"
+	v_t__182 = f->timed_out;
+#line 281 "examples/http.wyki"
+	if (v_t__182) goto l_b__417; else goto l_b__418;
+l_b__417:
+#line 281 "examples/http.wyki"
 	return WYKI_DONE;
-l_b__308:
-#line 209 "examples/http.wyki"
-	v_colon = s->v_o__305.value;
-	st = wyki_slice(s->v_h.data, s->v_h.len, 0, v_colon, s->v_name.data, 8192u, &s->v_name.len);
-#line 210 "examples/http.wyki"
-	if (st != 0) return st;
-	st = fn_valid_name(w, s->v_name.data, s->v_name.len, &v_t__154);
-#line 211 "examples/http.wyki"
-	if (st != 0) return st;
-#line 211 "examples/http.wyki"
-	v_t__155 = !v_t__154;
-#line 211 "examples/http.wyki"
-	if (v_t__155) goto l_b__309; else goto l_b__310;
-l_b__309:
-#line 211 "examples/http.wyki"
-	st = fn_fatal(w, 400, &f->v_t__156);
-#line 211 "examples/http.wyki"
-	if (st != 0) return st;
-#line 211 "examples/http.wyki"
-	goto l_send__356;
-l_send__356:
-#line 211 "examples/http.wyki"
-	v_done__356 = wyki_tx_send(c, f->v_t__156.data, f->v_t__156.len, &f->tx_sent);
-#line 211 "examples/http.wyki"
-	if (v_done__356) goto l_resume__343; else goto l_wait__356;
-l_wait__356:
-#line 211 "examples/http.wyki"
+l_b__418:
+#line 284 "examples/http.wyki"
+	f->v_taken__1 = 0;
+#line 2935 "http.c"
+	goto l_b__419;
+l_b__419:
+#line 285 "examples/http.wyki"
+	v_t__184 = f->v_taken__1 <= 8192;
+#line 285 "examples/http.wyki"
+	v_t__185 = v_t__184;
+#line 285 "examples/http.wyki"
+	if (v_t__185) goto l_b__421; else goto l_b__422;
+l_b__421:
+#line 285 "examples/http.wyki"
+	v_t__186 = wyki_peer_closed_all(c);
+#line 285 "examples/http.wyki"
+	v_t__185 = !v_t__186;
+#line 2949 "http.c"
+	goto l_b__422;
+l_b__422:
+#line 285 "examples/http.wyki"
+	v_t__187 = !v_t__185;
+#line 285 "examples/http.wyki"
+	if (v_t__187) goto l_b__425; else goto l_b__424;
+l_b__424:
+#line 285 "examples/http.wyki"
+	v_ok__528 = wyki_fuel_spend(&fuel);
+#line 285 "examples/http.wyki"
+	if (v_ok__528) goto l_resume__497; else goto l_wait__528;
+l_wait__528:
+#line 285 "examples/http.wyki"
 	f->state = 10u;
-#line 211 "examples/http.wyki"
-	return WYKI_NEED_OUTPUT;
-l_resume__343:
-#line 211 "examples/http.wyki"
-	return WYKI_DONE;
-l_b__310:
-#line 212 "examples/http.wyki"
-	st = wyki_add(v_colon, 1, &v_t__157);
-#line 212 "examples/http.wyki"
-	if (st != 0) return st;
-#line 212 "examples/http.wyki"
-	v_t__158 = (int64_t)s->v_h.len;
-#line 212 "examples/http.wyki"
-	st = wyki_slice(s->v_h.data, s->v_h.len, v_t__157, v_t__158, s->v_t__159.data, 8192u, &s->v_t__159.len);
-#line 212 "examples/http.wyki"
-	if (st != 0) return st;
-#line 212 "examples/http.wyki"
-	st = wyki_trim(s->v_t__159.data, s->v_t__159.len, s->v_value.data, 8192u, &s->v_value.len);
-#line 212 "examples/http.wyki"
-	if (st != 0) return st;
-	st = wyki_eq_nocase(s->v_name.data, s->v_name.len, lit_44.data, lit_44.len, &v_t__160);
-#line 213 "examples/http.wyki"
-	if (st != 0) return st;
-#line 213 "examples/http.wyki"
-	if (v_t__160) goto l_b__311; else goto l_b__312;
-l_b__311:
-#line 213 "examples/http.wyki"
-	f->v_has_host = true;
-#line 2509 "http.c"
-	goto l_b__312;
-l_b__312:
-#line 214 "examples/http.wyki"
-	st = wyki_eq_nocase(s->v_name.data, s->v_name.len, lit_45.data, lit_45.len, &v_t__161);
-#line 214 "examples/http.wyki"
-	if (st != 0) return st;
-#line 214 "examples/http.wyki"
-	if (v_t__161) goto l_b__313; else goto l_b__287;
-l_b__313:
-#line 215 "examples/http.wyki"
-	st = fn_has_token(w, s->v_value.data, s->v_value.len, lit_11.data, lit_11.len, &v_t__162);
-#line 215 "examples/http.wyki"
-	if (st != 0) return st;
-#line 215 "examples/http.wyki"
-	if (v_t__162) goto l_b__315; else goto l_b__316;
-l_b__315:
-#line 215 "examples/http.wyki"
-	f->v_conn_close = true;
-#line 2528 "http.c"
-	goto l_b__316;
-l_b__316:
-#line 216 "examples/http.wyki"
-	st = fn_has_token(w, s->v_value.data, s->v_value.len, lit_12.data, lit_12.len, &v_t__163);
-#line 216 "examples/http.wyki"
-	if (st != 0) return st;
-#line 216 "examples/http.wyki"
-	if (v_t__163) goto l_b__317; else goto l_b__287;
-l_b__317:
-#line 216 "examples/http.wyki"
-	f->v_conn_keep_alive = true;
-#line 2540 "http.c"
-	goto l_b__287;
-l_b__287:
-#line 203 "examples/http.wyki"
-	st = wyki_add(f->v_i, 1, &f->v_i);
-#line 203 "examples/http.wyki"
-	if (st != 0) return st;
-#line 2547 "http.c"
-	goto l_b__286;
-l_b__291:
-#line 219 "examples/http.wyki"
-	v_t__166 = !f->v_complete;
-#line 219 "examples/http.wyki"
-	if (v_t__166) goto l_b__319; else goto l_b__320;
-l_b__319:
-#line 219 "examples/http.wyki"
-	st = fn_fatal(w, 431, &f->v_t__167);
-#line 219 "examples/http.wyki"
-	if (st != 0) return st;
-#line 219 "examples/http.wyki"
-	goto l_send__357;
-l_send__357:
-#line 219 "examples/http.wyki"
-	v_done__357 = wyki_tx_send(c, f->v_t__167.data, f->v_t__167.len, &f->tx_sent);
-#line 219 "examples/http.wyki"
-	if (v_done__357) goto l_resume__344; else goto l_wait__357;
-l_wait__357:
-#line 219 "examples/http.wyki"
+#line 285 "examples/http.wyki"
+	return WYKI_YIELD;
+l_resume__497:
+#line 286 "examples/http.wyki"
+	f->rx_deadline = wyki_deadline(f->timeout_ms);
+#line 286 "examples/http.wyki"
+	goto l_try__512;
+l_try__512:
+#line 286 "examples/http.wyki"
+	v_ready__512 = wyki_rx_some(c, f->rx_deadline, 512, &f->timed_out, &f->v_o__426.some, f->v_o__426.value.data, &f->v_o__426.value.len);
+#line 286 "examples/http.wyki"
+	if (v_ready__512) goto l_resume__498; else goto l_wait__512;
+l_wait__512:
+#line 286 "examples/http.wyki"
 	f->state = 11u;
-#line 219 "examples/http.wyki"
-	return WYKI_NEED_OUTPUT;
-l_resume__344:
-#line 219 "examples/http.wyki"
-	return WYKI_DONE;
-l_b__320:
-#line 220 "examples/http.wyki"
-	st = wyki_bytes_eq(f->v_version.data, f->v_version.len, lit_40.data, lit_40.len, &v_t__168);
-#line 220 "examples/http.wyki"
+#line 286 "examples/http.wyki"
+	return WYKI_NEED_INPUT;
+l_resume__498:
+#line 286 "examples/http.wyki"
+	v_t__427 = !f->v_o__426.some;
+#line 286 "examples/http.wyki"
+	if (v_t__427) goto l_b__425; else goto l_b__429;
+l_b__429:
+#line 286 "examples/http.wyki"
+	wyki_bytes_set(s->v_piece__2.data, &s->v_piece__2.len, f->v_o__426.value.data, f->v_o__426.value.len);
+	v_t__183 = (int64_t)s->v_piece__2.len;
+#line 287 "examples/http.wyki"
+	st = wyki_add(f->v_taken__1, v_t__183, &f->v_taken__1);
+#line 287 "examples/http.wyki"
 	if (st != 0) return st;
-#line 220 "examples/http.wyki"
-	v_t__169 = v_t__168;
-#line 220 "examples/http.wyki"
-	if (v_t__169) goto l_b__321; else goto l_b__322;
-l_b__321:
-#line 220 "examples/http.wyki"
-	v_t__169 = !f->v_has_host;
-#line 2586 "http.c"
-	goto l_b__322;
-l_b__322:
-#line 220 "examples/http.wyki"
-	if (v_t__169) goto l_b__323; else goto l_b__324;
-l_b__323:
-#line 220 "examples/http.wyki"
-	st = fn_fatal(w, 400, &f->v_t__170);
-#line 220 "examples/http.wyki"
+#line 2994 "http.c"
+	goto l_b__419;
+l_b__425:
+#line 289 "examples/http.wyki"
+	v_status__3 = 431;
+	v_t__188 = wyki_peer_closed_all(c);
+#line 290 "examples/http.wyki"
+	if (v_t__188) goto l_b__430; else goto l_b__431;
+l_b__430:
+#line 290 "examples/http.wyki"
+	v_status__3 = 400;
+#line 3005 "http.c"
+	goto l_b__431;
+l_b__431:
+#line 291 "examples/http.wyki"
+	st = fn_fatal(w, v_status__3, &f->v_t__189);
+#line 291 "examples/http.wyki"
 	if (st != 0) return st;
-#line 220 "examples/http.wyki"
-	goto l_send__358;
-l_send__358:
-#line 220 "examples/http.wyki"
-	v_done__358 = wyki_tx_send(c, f->v_t__170.data, f->v_t__170.len, &f->tx_sent);
-#line 220 "examples/http.wyki"
-	if (v_done__358) goto l_resume__345; else goto l_wait__358;
-l_wait__358:
-#line 220 "examples/http.wyki"
+#line 291 "examples/http.wyki"
+	goto l_send__518;
+l_send__518:
+#line 291 "examples/http.wyki"
+	v_done__518 = wyki_tx_send(c, f->v_t__189.data, f->v_t__189.len, &f->tx_sent);
+#line 291 "examples/http.wyki"
+	if (v_done__518) goto l_resume__499; else goto l_wait__518;
+l_wait__518:
+#line 291 "examples/http.wyki"
 	f->state = 12u;
-#line 220 "examples/http.wyki"
+#line 291 "examples/http.wyki"
 	return WYKI_NEED_OUTPUT;
-l_resume__345:
-#line 220 "examples/http.wyki"
+l_resume__499:
+#line 292 "examples/http.wyki"
 	return WYKI_DONE;
-l_b__324:
-#line 223 "examples/http.wyki"
-	v_t__171 = !f->v_conn_close;
-#line 223 "examples/http.wyki"
-	v_t__172 = v_t__171;
-#line 223 "examples/http.wyki"
-	if (v_t__172) goto l_b__325; else goto l_b__326;
-l_b__325:
-#line 223 "examples/http.wyki"
-	st = wyki_bytes_eq(f->v_version.data, f->v_version.len, lit_40.data, lit_40.len, &v_t__173);
-#line 223 "examples/http.wyki"
+l_b__416:
+#line 280 "examples/http.wyki"
+	wyki_bytes_set(s->v_h.data, &s->v_h.len, f->v_o__413.value.data, f->v_o__413.value.len);
+#line 294 "examples/http.wyki"
+	v_t__190 = (int64_t)s->v_h.len;
+#line 294 "examples/http.wyki"
+	v_t__191 = v_t__190 == 0;
+#line 294 "examples/http.wyki"
+	if (v_t__191) goto l_b__432; else goto l_b__433;
+l_b__432:
+#line 294 "examples/http.wyki"
+	f->v_complete = true;
+#line 3039 "http.c"
+	goto l_b__409;
+l_b__433:
+#line 295 "examples/http.wyki"
+	st = wyki_find(s->v_h.data, s->v_h.len, lit_10.data, lit_10.len, &s->v_o__434.some, &s->v_o__434.value);
+#line 295 "examples/http.wyki"
 	if (st != 0) return st;
-#line 223 "examples/http.wyki"
-	v_t__174 = v_t__173;
-#line 223 "examples/http.wyki"
-	if (v_t__174) goto l_b__329; else goto l_b__328;
-l_b__328:
-#line 223 "examples/http.wyki"
-	v_t__174 = f->v_conn_keep_alive;
-#line 2630 "http.c"
-	goto l_b__329;
-l_b__329:
-#line 223 "examples/http.wyki"
-	v_t__172 = v_t__174;
-#line 2635 "http.c"
-	goto l_b__326;
-l_b__326:
-#line 223 "examples/http.wyki"
-	f->v_keep = v_t__172;
-	st = fn_path_of(w, f->v_target.data, f->v_target.len, &s->v_t__175);
-#line 224 "examples/http.wyki"
+#line 295 "examples/http.wyki"
+	v_t__435 = !s->v_o__434.some;
+#line 295 "examples/http.wyki"
+	if (v_t__435) goto l_b__436; else goto l_b__437;
+l_b__436:
+#line 295 "examples/http.wyki"
+	st = fn_fatal(w, 400, &f->v_t__192);
+#line 295 "examples/http.wyki"
 	if (st != 0) return st;
-#line 224 "examples/http.wyki"
-	st = fn_route(w, s->v_t__175.data, s->v_t__175.len, &f->v_r);
-#line 224 "examples/http.wyki"
-	if (st != 0) return st;
-	v_t__176 = f->v_r.status;
-#line 225 "examples/http.wyki"
-	wyki_bytes_set(s->v_t__177.data, &s->v_t__177.len, f->v_r.ctype.data, f->v_r.ctype.len);
-#line 225 "examples/http.wyki"
-	wyki_bytes_set(s->v_t__178.data, &s->v_t__178.len, f->v_r.body.data, f->v_r.body.len);
-#line 225 "examples/http.wyki"
-	v_t__179 = (int64_t)s->v_t__178.len;
-#line 225 "examples/http.wyki"
-	st = fn_head(w, v_t__176, s->v_t__177.data, s->v_t__177.len, v_t__179, f->v_keep, &f->v_t__180);
-#line 225 "examples/http.wyki"
-	if (st != 0) return st;
-#line 225 "examples/http.wyki"
-	goto l_send__359;
-l_send__359:
-#line 225 "examples/http.wyki"
-	v_done__359 = wyki_tx_send(c, f->v_t__180.data, f->v_t__180.len, &f->tx_sent);
-#line 225 "examples/http.wyki"
-	if (v_done__359) goto l_resume__346; else goto l_wait__359;
-l_wait__359:
-#line 225 "examples/http.wyki"
+#line 295 "examples/http.wyki"
+	goto l_send__519;
+l_send__519:
+#line 295 "examples/http.wyki"
+	v_done__519 = wyki_tx_send(c, f->v_t__192.data, f->v_t__192.len, &f->tx_sent);
+#line 295 "examples/http.wyki"
+	if (v_done__519) goto l_resume__500; else goto l_wait__519;
+l_wait__519:
+#line 295 "examples/http.wyki"
 	f->state = 13u;
-#line 225 "examples/http.wyki"
+#line 295 "examples/http.wyki"
 	return WYKI_NEED_OUTPUT;
-l_resume__346:
-#line 226 "examples/http.wyki"
-	st = wyki_bytes_eq(f->v_method.data, f->v_method.len, lit_42.data, lit_42.len, &v_t__181);
-#line 226 "examples/http.wyki"
-	if (st != 0) return st;
-#line 226 "examples/http.wyki"
-	if (v_t__181) goto l_b__330; else goto l_b__331;
-l_b__330:
-#line 226 "examples/http.wyki"
-	wyki_bytes_set(f->v_t__182.data, &f->v_t__182.len, f->v_r.body.data, f->v_r.body.len);
-#line 226 "examples/http.wyki"
-	goto l_send__360;
-l_send__360:
-#line 226 "examples/http.wyki"
-	v_done__360 = wyki_tx_send(c, f->v_t__182.data, f->v_t__182.len, &f->tx_sent);
-#line 226 "examples/http.wyki"
-	if (v_done__360) goto l_resume__347; else goto l_wait__360;
-l_wait__360:
-#line 226 "examples/http.wyki"
-	f->state = 14u;
-#line 226 "examples/http.wyki"
-	return WYKI_NEED_OUTPUT;
-l_resume__347:
-#line 2693 "http.c"
-	goto l_b__331;
-l_b__331:
-#line 227 "examples/http.wyki"
-	v_t__183 = !f->v_keep;
-#line 227 "examples/http.wyki"
-	if (v_t__183) goto l_b__332; else goto l_b__261;
-l_b__332:
-#line 227 "examples/http.wyki"
+l_resume__500:
+#line 295 "examples/http.wyki"
 	return WYKI_DONE;
-#line 2703 "http.c"
+l_b__437:
+#line 295 "examples/http.wyki"
+	v_colon = s->v_o__434.value;
+	st = wyki_slice(s->v_h.data, s->v_h.len, 0, v_colon, s->v_name.data, 8192u, &s->v_name.len);
+#line 296 "examples/http.wyki"
+	if (st != 0) return st;
+	st = fn_valid_name(w, s->v_name.data, s->v_name.len, &v_t__193);
+#line 297 "examples/http.wyki"
+	if (st != 0) return st;
+#line 297 "examples/http.wyki"
+	v_t__194 = !v_t__193;
+#line 297 "examples/http.wyki"
+	if (v_t__194) goto l_b__438; else goto l_b__439;
+l_b__438:
+#line 297 "examples/http.wyki"
+	st = fn_fatal(w, 400, &f->v_t__195);
+#line 297 "examples/http.wyki"
+	if (st != 0) return st;
+#line 297 "examples/http.wyki"
+	goto l_send__520;
+l_send__520:
+#line 297 "examples/http.wyki"
+	v_done__520 = wyki_tx_send(c, f->v_t__195.data, f->v_t__195.len, &f->tx_sent);
+#line 297 "examples/http.wyki"
+	if (v_done__520) goto l_resume__501; else goto l_wait__520;
+l_wait__520:
+#line 297 "examples/http.wyki"
+	f->state = 14u;
+#line 297 "examples/http.wyki"
+	return WYKI_NEED_OUTPUT;
+l_resume__501:
+#line 297 "examples/http.wyki"
+	return WYKI_DONE;
+l_b__439:
+#line 298 "examples/http.wyki"
+	st = wyki_add(v_colon, 1, &v_t__196);
+#line 298 "examples/http.wyki"
+	if (st != 0) return st;
+#line 298 "examples/http.wyki"
+	v_t__197 = (int64_t)s->v_h.len;
+#line 298 "examples/http.wyki"
+	st = wyki_slice(s->v_h.data, s->v_h.len, v_t__196, v_t__197, s->v_t__198.data, 8192u, &s->v_t__198.len);
+#line 298 "examples/http.wyki"
+	if (st != 0) return st;
+#line 298 "examples/http.wyki"
+	st = wyki_trim(s->v_t__198.data, s->v_t__198.len, s->v_value.data, 8192u, &s->v_value.len);
+#line 298 "examples/http.wyki"
+	if (st != 0) return st;
+	st = wyki_eq_nocase(s->v_name.data, s->v_name.len, lit_47.data, lit_47.len, &v_t__199);
+#line 299 "examples/http.wyki"
+	if (st != 0) return st;
+#line 299 "examples/http.wyki"
+	if (v_t__199) goto l_b__440; else goto l_b__441;
+l_b__440:
+#line 299 "examples/http.wyki"
+	f->v_has_host = true;
+#line 3126 "http.c"
+	goto l_b__441;
+l_b__441:
+#line 300 "examples/http.wyki"
+	st = wyki_eq_nocase(s->v_name.data, s->v_name.len, lit_48.data, lit_48.len, &v_t__200);
+#line 300 "examples/http.wyki"
+	if (st != 0) return st;
+#line 300 "examples/http.wyki"
+	if (v_t__200) goto l_b__442; else goto l_b__443;
+l_b__442:
+#line 301 "examples/http.wyki"
+	st = fn_has_token(w, s->v_value.data, s->v_value.len, lit_12.data, lit_12.len, &v_t__201);
+#line 301 "examples/http.wyki"
+	if (st != 0) return st;
+#line 301 "examples/http.wyki"
+	if (v_t__201) goto l_b__444; else goto l_b__445;
+l_b__444:
+#line 301 "examples/http.wyki"
+	f->v_conn_close = true;
+#line 3145 "http.c"
+	goto l_b__445;
+l_b__445:
+#line 302 "examples/http.wyki"
+	st = fn_has_token(w, s->v_value.data, s->v_value.len, lit_13.data, lit_13.len, &v_t__202);
+#line 302 "examples/http.wyki"
+	if (st != 0) return st;
+#line 302 "examples/http.wyki"
+	if (v_t__202) goto l_b__446; else goto l_b__443;
+l_b__446:
+#line 302 "examples/http.wyki"
+	f->v_conn_keep_alive = true;
+#line 3157 "http.c"
+	goto l_b__443;
+l_b__443:
+#line 304 "examples/http.wyki"
+	st = wyki_eq_nocase(s->v_name.data, s->v_name.len, lit_49.data, lit_49.len, &v_t__203);
+#line 304 "examples/http.wyki"
+	if (st != 0) return st;
+#line 304 "examples/http.wyki"
+	if (v_t__203) goto l_b__448; else goto l_b__449;
+l_b__448:
+#line 305 "examples/http.wyki"
+	st = fn_content_length(w, s->v_value.data, s->v_value.len, &v_n);
+#line 305 "examples/http.wyki"
+	if (st != 0) return st;
+	v_t__204 = f->v_length != -1;
+#line 306 "examples/http.wyki"
+	v_t__205 = v_t__204;
+#line 306 "examples/http.wyki"
+	if (v_t__205) goto l_b__450; else goto l_b__451;
+l_b__450:
+#line 306 "examples/http.wyki"
+	v_t__205 = v_n != f->v_length;
+#line 3179 "http.c"
+	goto l_b__451;
+l_b__451:
+#line 306 "examples/http.wyki"
+	if (v_t__205) goto l_b__452; else goto l_b__453;
+l_b__452:
+#line 306 "examples/http.wyki"
+	v_n = -2;
+#line 3187 "http.c"
+	goto l_b__453;
+l_b__453:
+#line 307 "examples/http.wyki"
+	f->v_length = v_n;
+#line 3192 "http.c"
+	goto l_b__449;
+l_b__449:
+#line 309 "examples/http.wyki"
+	st = wyki_eq_nocase(s->v_name.data, s->v_name.len, lit_50.data, lit_50.len, &v_t__206);
+#line 309 "examples/http.wyki"
+	if (st != 0) return st;
+#line 309 "examples/http.wyki"
+	if (v_t__206) goto l_b__454; else goto l_b__455;
+l_b__454:
+#line 309 "examples/http.wyki"
+	f->v_coded = true;
+#line 3204 "http.c"
+	goto l_b__455;
+l_b__455:
+#line 310 "examples/http.wyki"
+	st = wyki_eq_nocase(s->v_name.data, s->v_name.len, lit_51.data, lit_51.len, &v_t__207);
+#line 310 "examples/http.wyki"
+	if (st != 0) return st;
+#line 310 "examples/http.wyki"
+	v_t__208 = v_t__207;
+#line 310 "examples/http.wyki"
+	if (v_t__208) goto l_b__456; else goto l_b__457;
+l_b__456:
+#line 310 "examples/http.wyki"
+	st = wyki_eq_nocase(s->v_value.data, s->v_value.len, lit_52.data, lit_52.len, &v_t__208);
+#line 310 "examples/http.wyki"
+	if (st != 0) return st;
+#line 3220 "http.c"
+	goto l_b__457;
+l_b__457:
+#line 310 "examples/http.wyki"
+	if (v_t__208) goto l_b__458; else goto l_b__405;
+l_b__458:
+#line 311 "examples/http.wyki"
+	f->v_expects_continue = true;
+#line 3228 "http.c"
+	goto l_b__405;
+l_b__405:
+#line 279 "examples/http.wyki"
+	st = wyki_add(f->v_i, 1, &f->v_i);
+#line 279 "examples/http.wyki"
+	if (st != 0) return st;
+#line 3235 "http.c"
+	goto l_b__404;
+l_b__409:
+#line 314 "examples/http.wyki"
+	st = wyki_bytes_eq(f->v_version.data, f->v_version.len, lit_43.data, lit_43.len, &f->v_http11);
+#line 314 "examples/http.wyki"
+	if (st != 0) return st;
+	st = fn_refusal(f->v_complete, f->v_http11, f->v_has_host, f->v_length, f->v_coded, &v_refused);
+#line 315 "examples/http.wyki"
+	if (st != 0) return st;
+	v_t__211 = v_refused != 0;
+#line 316 "examples/http.wyki"
+	if (v_t__211) goto l_b__460; else goto l_b__461;
+l_b__460:
+#line 316 "examples/http.wyki"
+	st = fn_fatal(w, v_refused, &f->v_t__212);
+#line 316 "examples/http.wyki"
+	if (st != 0) return st;
+#line 316 "examples/http.wyki"
+	goto l_send__521;
+l_send__521:
+#line 316 "examples/http.wyki"
+	v_done__521 = wyki_tx_send(c, f->v_t__212.data, f->v_t__212.len, &f->tx_sent);
+#line 316 "examples/http.wyki"
+	if (v_done__521) goto l_resume__502; else goto l_wait__521;
+l_wait__521:
+#line 316 "examples/http.wyki"
+	f->state = 15u;
+#line 316 "examples/http.wyki"
+	return WYKI_NEED_OUTPUT;
+l_resume__502:
+#line 316 "examples/http.wyki"
+	return WYKI_DONE;
+l_b__461:
+#line 319 "examples/http.wyki"
+	f->v_left = f->v_length;
+	v_t__213 = f->v_expects_continue;
+#line 320 "examples/http.wyki"
+	if (v_t__213) goto l_b__462; else goto l_b__463;
+l_b__462:
+#line 320 "examples/http.wyki"
+	v_t__213 = f->v_left > 0;
+#line 3277 "http.c"
+	goto l_b__463;
+l_b__463:
+#line 320 "examples/http.wyki"
+	v_t__214 = v_t__213;
+#line 320 "examples/http.wyki"
+	if (v_t__214) goto l_b__464; else goto l_b__465;
+l_b__464:
+#line 320 "examples/http.wyki"
+	v_t__214 = f->v_http11;
+#line 3287 "http.c"
+	goto l_b__465;
+l_b__465:
+#line 320 "examples/http.wyki"
+	if (v_t__214) goto l_b__466; else goto l_b__468;
+l_b__466:
+#line 321 "examples/http.wyki"
+	goto l_send__522;
+l_send__522:
+#line 321 "examples/http.wyki"
+	v_done__522 = wyki_tx_send(c, lit_53.data, lit_53.len, &f->tx_sent);
+#line 321 "examples/http.wyki"
+	if (v_done__522) goto l_resume__503; else goto l_wait__522;
+l_wait__522:
+#line 321 "examples/http.wyki"
+	f->state = 16u;
+#line 321 "examples/http.wyki"
+	return WYKI_NEED_OUTPUT;
+l_resume__503:
+#line 3306 "http.c"
+	goto l_b__468;
+l_b__468:
+#line 323 "examples/http.wyki"
+	v_t__220 = f->v_left > 0;
+#line 323 "examples/http.wyki"
+	v_t__221 = !v_t__220;
+#line 323 "examples/http.wyki"
+	if (v_t__221) goto l_b__472; else goto l_b__471;
+l_b__471:
+#line 323 "examples/http.wyki"
+	v_ok__529 = wyki_fuel_spend(&fuel);
+#line 323 "examples/http.wyki"
+	if (v_ok__529) goto l_resume__504; else goto l_wait__529;
+l_wait__529:
+#line 323 "examples/http.wyki"
+	f->state = 17u;
+#line 323 "examples/http.wyki"
+	return WYKI_YIELD;
+l_resume__504:
+#line 324 "examples/http.wyki"
+	st = wyki_min(f->v_left, 512, &f->v_t__215);
+#line 324 "examples/http.wyki"
+	if (st != 0) return st;
+#line 324 "examples/http.wyki"
+	f->rx_deadline = wyki_deadline(f->timeout_ms);
+#line 324 "examples/http.wyki"
+	goto l_try__513;
+l_try__513:
+#line 324 "examples/http.wyki"
+	v_ready__513 = wyki_rx_exact(c, f->rx_deadline, f->v_t__215, 512, &f->timed_out, &f->v_o__473.some, f->v_o__473.value.data, &f->v_o__473.value.len);
+#line 324 "examples/http.wyki"
+	if (v_ready__513) goto l_resume__505; else goto l_wait__513;
+l_wait__513:
+#line 324 "examples/http.wyki"
+	f->state = 18u;
+#line 324 "examples/http.wyki"
+	return WYKI_NEED_INPUT;
+l_resume__505:
+#line 324 "examples/http.wyki"
+	v_t__474 = !f->v_o__473.some;
+#line 324 "examples/http.wyki"
+	if (v_t__474) goto l_b__475; else goto l_b__476;
+l_b__475:
+#line 325 "examples/http.wyki"
+	v_t__216 = f->timed_out;
+#line 325 "examples/http.wyki"
+	v_t__217 = !v_t__216;
+#line 325 "examples/http.wyki"
+	if (v_t__217) goto l_b__477; else goto l_b__478;
+l_b__477:
+#line 325 "examples/http.wyki"
+	st = fn_fatal(w, 400, &f->v_t__218);
+#line 325 "examples/http.wyki"
+	if (st != 0) return st;
+#line 325 "examples/http.wyki"
+	goto l_send__523;
+l_send__523:
+#line 325 "examples/http.wyki"
+	v_done__523 = wyki_tx_send(c, f->v_t__218.data, f->v_t__218.len, &f->tx_sent);
+#line 325 "examples/http.wyki"
+	if (v_done__523) goto l_resume__506; else goto l_wait__523;
+l_wait__523:
+#line 325 "examples/http.wyki"
+	f->state = 19u;
+#line 325 "examples/http.wyki"
+	return WYKI_NEED_OUTPUT;
+l_resume__506:
+#line 3374 "http.c"
+	goto l_b__478;
+l_b__478:
+#line 326 "examples/http.wyki"
+	return WYKI_DONE;
+l_b__476:
+#line 324 "examples/http.wyki"
+	wyki_bytes_set(s->v_piece__4.data, &s->v_piece__4.len, f->v_o__473.value.data, f->v_o__473.value.len);
+#line 328 "examples/http.wyki"
+	v_t__219 = (int64_t)s->v_piece__4.len;
+#line 328 "examples/http.wyki"
+	st = wyki_sub(f->v_left, v_t__219, &f->v_left);
+#line 328 "examples/http.wyki"
+	if (st != 0) return st;
+#line 3388 "http.c"
+	goto l_b__468;
+l_b__472:
+#line 332 "examples/http.wyki"
+	v_t__222 = !f->v_conn_close;
+#line 332 "examples/http.wyki"
+	v_t__223 = v_t__222;
+#line 332 "examples/http.wyki"
+	if (v_t__223) goto l_b__479; else goto l_b__480;
+l_b__479:
+#line 332 "examples/http.wyki"
+	v_t__224 = f->v_http11;
+#line 332 "examples/http.wyki"
+	if (v_t__224) goto l_b__483; else goto l_b__482;
+l_b__482:
+#line 332 "examples/http.wyki"
+	v_t__224 = f->v_conn_keep_alive;
+#line 3405 "http.c"
+	goto l_b__483;
+l_b__483:
+#line 332 "examples/http.wyki"
+	v_t__223 = v_t__224;
+#line 3410 "http.c"
+	goto l_b__480;
+l_b__480:
+#line 332 "examples/http.wyki"
+	f->v_keep = v_t__223;
+	st = fn_route(w, f->v_path.data, f->v_path.len, &f->v_r);
+#line 333 "examples/http.wyki"
+	if (st != 0) return st;
+	v_t__225 = f->v_r.status;
+#line 334 "examples/http.wyki"
+	wyki_bytes_set(s->v_t__226.data, &s->v_t__226.len, f->v_r.ctype.data, f->v_r.ctype.len);
+#line 334 "examples/http.wyki"
+	wyki_bytes_set(s->v_t__227.data, &s->v_t__227.len, f->v_r.body.data, f->v_r.body.len);
+#line 334 "examples/http.wyki"
+	v_t__228 = (int64_t)s->v_t__227.len;
+#line 334 "examples/http.wyki"
+	st = fn_head(w, v_t__225, s->v_t__226.data, s->v_t__226.len, v_t__228, f->v_keep, &f->v_t__229);
+#line 334 "examples/http.wyki"
+	if (st != 0) return st;
+#line 334 "examples/http.wyki"
+	goto l_send__524;
+l_send__524:
+#line 334 "examples/http.wyki"
+	v_done__524 = wyki_tx_send(c, f->v_t__229.data, f->v_t__229.len, &f->tx_sent);
+#line 334 "examples/http.wyki"
+	if (v_done__524) goto l_resume__507; else goto l_wait__524;
+l_wait__524:
+#line 334 "examples/http.wyki"
+	f->state = 20u;
+#line 334 "examples/http.wyki"
+	return WYKI_NEED_OUTPUT;
+l_resume__507:
+#line 335 "examples/http.wyki"
+	st = wyki_bytes_eq(f->v_method.data, f->v_method.len, lit_45.data, lit_45.len, &v_t__230);
+#line 335 "examples/http.wyki"
+	if (st != 0) return st;
+#line 335 "examples/http.wyki"
+	if (v_t__230) goto l_b__484; else goto l_b__485;
+l_b__484:
+#line 335 "examples/http.wyki"
+	wyki_bytes_set(f->v_t__231.data, &f->v_t__231.len, f->v_r.body.data, f->v_r.body.len);
+#line 335 "examples/http.wyki"
+	goto l_send__525;
+l_send__525:
+#line 335 "examples/http.wyki"
+	v_done__525 = wyki_tx_send(c, f->v_t__231.data, f->v_t__231.len, &f->tx_sent);
+#line 335 "examples/http.wyki"
+	if (v_done__525) goto l_resume__508; else goto l_wait__525;
+l_wait__525:
+#line 335 "examples/http.wyki"
+	f->state = 21u;
+#line 335 "examples/http.wyki"
+	return WYKI_NEED_OUTPUT;
+l_resume__508:
+#line 3464 "http.c"
+	goto l_b__485;
+l_b__485:
+#line 336 "examples/http.wyki"
+	v_t__232 = !f->v_keep;
+#line 336 "examples/http.wyki"
+	if (v_t__232) goto l_b__486; else goto l_b__363;
+l_b__486:
+#line 336 "examples/http.wyki"
+	return WYKI_DONE;
+#line 3474 "http.c"
 }
 
 /* the descriptor's step: the runtime passes the frame as void * */

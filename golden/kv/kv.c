@@ -378,7 +378,12 @@ struct frame {
 	struct wyki_opt_b8192 v_o__476;
 	struct wyki_bytes_8192 v_line;
 	struct wyki_bytes_8192 v_cmd;
+	int64_t v_nf;
 	bool v_noreply;
+	bool v_bad;
+	int64_t v_i;
+	int64_t v_end__1;
+	int64_t v_turn__493;
 	int64_t v_j;
 	int64_t v_end__2;
 	int64_t v_turn__506;
@@ -631,7 +636,7 @@ static int fn_new_cas(int64_t *out)
 	*out = v_unique;
 #line 124 "examples/kv.wyki"
 	return 0;
-#line 635 "kv.c"
+#line 640 "kv.c"
 }
 
 static int fn_expiry(int64_t v_exptime, int64_t *out)
@@ -684,7 +689,7 @@ l_b__227:
 	*out = v_exptime;
 #line 132 "examples/kv.wyki"
 	return 0;
-#line 688 "kv.c"
+#line 693 "kv.c"
 }
 
 static int fn_dead(struct scratch *w, bool *out)
@@ -723,7 +728,7 @@ l_b__229:
 	v_t__12 = s->v_it.exptime;
 #line 137 "examples/kv.wyki"
 	v_t__11 = v_t__12 <= v_now;
-#line 727 "kv.c"
+#line 732 "kv.c"
 	goto l_b__230;
 l_b__230:
 #line 137 "examples/kv.wyki"
@@ -761,7 +766,7 @@ l_b__235:
 	v_t__19 = wyki_atomic_load(&g_flush_at);
 #line 139 "examples/kv.wyki"
 	v_t__18 = v_t__19 <= v_now;
-#line 765 "kv.c"
+#line 770 "kv.c"
 	goto l_b__236;
 l_b__236:
 #line 139 "examples/kv.wyki"
@@ -775,14 +780,14 @@ l_b__237:
 	v_t__22 = wyki_atomic_load(&g_flush_at);
 #line 139 "examples/kv.wyki"
 	v_t__20 = v_t__21 < v_t__22;
-#line 779 "kv.c"
+#line 784 "kv.c"
 	goto l_b__238;
 l_b__238:
 #line 139 "examples/kv.wyki"
 	*out = v_t__20;
 #line 139 "examples/kv.wyki"
 	return 0;
-#line 786 "kv.c"
+#line 791 "kv.c"
 }
 
 static int fn_lookup(struct scratch *w, const uint8_t *v_key_data, uint32_t v_key_len, struct wyki_opt_s_Item *out)
@@ -832,7 +837,7 @@ l_b__245:
 	copy_s_Item(&out->value, &s->v_it);
 #line 149 "examples/kv.wyki"
 	return 0;
-#line 836 "kv.c"
+#line 841 "kv.c"
 }
 
 static int fn_exists(struct scratch *w, const uint8_t *v_key_data, uint32_t v_key_len, bool *out)
@@ -864,7 +869,7 @@ l_b__250:
 	*out = true;
 #line 154 "examples/kv.wyki"
 	return 0;
-#line 868 "kv.c"
+#line 873 "kv.c"
 }
 
 static int fn_save(struct scratch *w, const uint8_t *v_key_data, uint32_t v_key_len, bool *out)
@@ -909,7 +914,7 @@ l_b__254:
 	v_t__28 = wyki_table_size(t_store);
 #line 164 "examples/kv.wyki"
 	v_t__27 = v_t__28 >= 16384;
-#line 913 "kv.c"
+#line 918 "kv.c"
 	goto l_b__255;
 l_b__255:
 #line 164 "examples/kv.wyki"
@@ -927,7 +932,7 @@ l_b__257:
 	*out = true;
 #line 166 "examples/kv.wyki"
 	return 0;
-#line 931 "kv.c"
+#line 936 "kv.c"
 }
 
 static int fn_key_at(struct scratch *w, const uint8_t *v_line_data, uint32_t v_line_len, int64_t v_i, struct wyki_opt_b250 *out)
@@ -969,7 +974,7 @@ l_b__260:
 	}
 #line 175 "examples/kv.wyki"
 	return 0;
-#line 973 "kv.c"
+#line 978 "kv.c"
 }
 
 static int fn_is_storage(struct scratch *w, const uint8_t *v_cmd_data, uint32_t v_cmd_len, bool *out)
@@ -1000,7 +1005,7 @@ l_b__263:
 	st = wyki_bytes_eq(s->v_cmd.data, s->v_cmd.len, lit_1.data, lit_1.len, &v_t__33);
 #line 179 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 1004 "kv.c"
+#line 1009 "kv.c"
 	goto l_b__264;
 l_b__264:
 #line 179 "examples/kv.wyki"
@@ -1012,7 +1017,7 @@ l_b__266:
 	st = wyki_bytes_eq(s->v_cmd.data, s->v_cmd.len, lit_2.data, lit_2.len, &v_t__34);
 #line 179 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 1016 "kv.c"
+#line 1021 "kv.c"
 	goto l_b__267;
 l_b__267:
 #line 179 "examples/kv.wyki"
@@ -1024,7 +1029,7 @@ l_b__269:
 	st = wyki_bytes_eq(s->v_cmd.data, s->v_cmd.len, lit_3.data, lit_3.len, &v_t__35);
 #line 180 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 1028 "kv.c"
+#line 1033 "kv.c"
 	goto l_b__270;
 l_b__270:
 #line 179 "examples/kv.wyki"
@@ -1036,7 +1041,7 @@ l_b__272:
 	st = wyki_bytes_eq(s->v_cmd.data, s->v_cmd.len, lit_4.data, lit_4.len, &v_t__36);
 #line 180 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 1040 "kv.c"
+#line 1045 "kv.c"
 	goto l_b__273;
 l_b__273:
 #line 179 "examples/kv.wyki"
@@ -1048,14 +1053,14 @@ l_b__275:
 	st = wyki_bytes_eq(s->v_cmd.data, s->v_cmd.len, lit_5.data, lit_5.len, &v_t__37);
 #line 180 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 1052 "kv.c"
+#line 1057 "kv.c"
 	goto l_b__276;
 l_b__276:
 #line 179 "examples/kv.wyki"
 	*out = v_t__37;
 #line 179 "examples/kv.wyki"
 	return 0;
-#line 1059 "kv.c"
+#line 1064 "kv.c"
 }
 
 static int fn_rejected(struct scratch *w, const uint8_t *v_error_data, uint32_t v_error_len, int64_t v_nbytes, struct s_Request *out)
@@ -1081,7 +1086,7 @@ static int fn_rejected(struct scratch *w, const uint8_t *v_error_data, uint32_t 
 	out->cas = 0;
 #line 184 "examples/kv.wyki"
 	return 0;
-#line 1085 "kv.c"
+#line 1090 "kv.c"
 }
 
 static int fn_storage_request(struct scratch *w, const uint8_t *v_line_data, uint32_t v_line_len, int64_t v_nf, struct s_Request *out)
@@ -1130,7 +1135,7 @@ static int fn_storage_request(struct scratch *w, const uint8_t *v_line_data, uin
 l_b__279:
 #line 191 "examples/kv.wyki"
 	v_want = 6;
-#line 1134 "kv.c"
+#line 1139 "kv.c"
 	goto l_b__280;
 l_b__280:
 #line 192 "examples/kv.wyki"
@@ -1146,7 +1151,7 @@ l_b__281:
 	if (st != 0) return st;
 #line 192 "examples/kv.wyki"
 	v_t__41 = v_nf != v_t__42;
-#line 1150 "kv.c"
+#line 1155 "kv.c"
 	goto l_b__282;
 l_b__282:
 #line 192 "examples/kv.wyki"
@@ -1189,7 +1194,7 @@ l_b__288:
 l_b__290:
 #line 194 "examples/kv.wyki"
 	v_t__47 = v_nbytes > 2147483645;
-#line 1193 "kv.c"
+#line 1198 "kv.c"
 	goto l_b__291;
 l_b__291:
 #line 194 "examples/kv.wyki"
@@ -1290,7 +1295,7 @@ l_b__311:
 #line 202 "examples/kv.wyki"
 	v_given = s->v_o__308.value;
 	v_unique = v_given;
-#line 1294 "kv.c"
+#line 1299 "kv.c"
 	goto l_b__307;
 l_b__307:
 #line 205 "examples/kv.wyki"
@@ -1302,7 +1307,7 @@ l_b__307:
 l_b__313:
 #line 205 "examples/kv.wyki"
 	v_t__58 = v_flags > INT64_C(4294967295);
-#line 1306 "kv.c"
+#line 1311 "kv.c"
 	goto l_b__314;
 l_b__314:
 #line 205 "examples/kv.wyki"
@@ -1312,7 +1317,7 @@ l_b__314:
 l_b__316:
 #line 205 "examples/kv.wyki"
 	v_t__59 = v_unique < 0;
-#line 1316 "kv.c"
+#line 1321 "kv.c"
 	goto l_b__317;
 l_b__317:
 #line 205 "examples/kv.wyki"
@@ -1338,7 +1343,7 @@ l_b__320:
 l_b__322:
 #line 208 "examples/kv.wyki"
 	tmp_1 = wyki_table_remove(t_store, s->v_key.data, s->v_key.len) == WYKI_TABLE_OK;
-#line 1342 "kv.c"
+#line 1347 "kv.c"
 	goto l_b__323;
 l_b__323:
 #line 209 "examples/kv.wyki"
@@ -1361,7 +1366,7 @@ l_b__321:
 	out->cas = v_unique;
 #line 211 "examples/kv.wyki"
 	return 0;
-#line 1365 "kv.c"
+#line 1370 "kv.c"
 }
 
 static int fn_store_new(struct scratch *w, const uint8_t *v_data_data, uint32_t v_data_len, struct wyki_bytes_80 *out)
@@ -1425,7 +1430,7 @@ l_b__326:
 	wyki_bytes_set(out->data, &out->len, lit_11.data, lit_11.len);
 #line 220 "examples/kv.wyki"
 	return 0;
-#line 1429 "kv.c"
+#line 1434 "kv.c"
 }
 
 static int fn_store_cmd(struct scratch *w, const uint8_t *v_cmd_data, uint32_t v_cmd_len, const uint8_t *v_data_data, uint32_t v_data_len, struct wyki_bytes_80 *out)
@@ -1647,7 +1652,7 @@ l_b__352:
 	st = wyki_bytes_copy(s->v_joined.data, 1024u, &s->v_joined.len, s->v_t__99.data, s->v_t__99.len);
 #line 245 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 1651 "kv.c"
+#line 1656 "kv.c"
 	goto l_b__354;
 l_b__353:
 #line 247 "examples/kv.wyki"
@@ -1667,7 +1672,7 @@ l_b__353:
 	st = wyki_bytes_copy(s->v_joined.data, 1024u, &s->v_joined.len, s->v_t__102.data, s->v_t__102.len);
 #line 248 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 1671 "kv.c"
+#line 1676 "kv.c"
 	goto l_b__354;
 l_b__354:
 #line 250 "examples/kv.wyki"
@@ -1711,7 +1716,7 @@ l_b__356:
 	wyki_bytes_set(out->data, &out->len, lit_11.data, lit_11.len);
 #line 253 "examples/kv.wyki"
 	return 0;
-#line 1715 "kv.c"
+#line 1720 "kv.c"
 }
 
 static int fn_delete_cmd(struct scratch *w, const uint8_t *v_line_data, uint32_t v_line_len, int64_t v_nf, bool v_noreply, struct wyki_bytes_80 *out)
@@ -1766,17 +1771,17 @@ l_b__361:
 l_b__364:
 #line 259 "examples/kv.wyki"
 	v_t__115 = v_noreply;
-#line 1770 "kv.c"
+#line 1775 "kv.c"
 	goto l_b__365;
 l_b__365:
 #line 259 "examples/kv.wyki"
 	v_t__114 = v_t__115;
-#line 1775 "kv.c"
+#line 1780 "kv.c"
 	goto l_b__362;
 l_b__362:
 #line 259 "examples/kv.wyki"
 	v_t__112 = v_t__114;
-#line 1780 "kv.c"
+#line 1785 "kv.c"
 	goto l_b__360;
 l_b__360:
 #line 259 "examples/kv.wyki"
@@ -1793,7 +1798,7 @@ l_b__367:
 l_b__369:
 #line 259 "examples/kv.wyki"
 	v_t__118 = v_hold;
-#line 1797 "kv.c"
+#line 1802 "kv.c"
 	goto l_b__370;
 l_b__370:
 #line 259 "examples/kv.wyki"
@@ -1803,12 +1808,12 @@ l_b__370:
 l_b__371:
 #line 259 "examples/kv.wyki"
 	v_t__119 = v_noreply;
-#line 1807 "kv.c"
+#line 1812 "kv.c"
 	goto l_b__372;
 l_b__372:
 #line 259 "examples/kv.wyki"
 	v_t__116 = v_t__119;
-#line 1812 "kv.c"
+#line 1817 "kv.c"
 	goto l_b__368;
 l_b__368:
 #line 259 "examples/kv.wyki"
@@ -1854,7 +1859,7 @@ l_b__380:
 	wyki_bytes_set(out->data, &out->len, lit_17.data, lit_17.len);
 #line 265 "examples/kv.wyki"
 	return 0;
-#line 1858 "kv.c"
+#line 1863 "kv.c"
 }
 
 static int fn_arith_cmd(struct scratch *w, const uint8_t *v_line_data, uint32_t v_line_len, struct wyki_bytes_80 *out)
@@ -2006,14 +2011,14 @@ l_b__404:
 	st = wyki_add(v_t__132, v_delta, &v_result);
 #line 279 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 2010 "kv.c"
+#line 2015 "kv.c"
 	goto l_b__407;
 l_b__405:
 #line 281 "examples/kv.wyki"
 	st = wyki_add(v_value, v_delta, &v_result);
 #line 281 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 2017 "kv.c"
+#line 2022 "kv.c"
 	goto l_b__407;
 l_b__403:
 #line 283 "examples/kv.wyki"
@@ -2025,7 +2030,7 @@ l_b__408:
 	st = wyki_sub(v_value, v_delta, &v_result);
 #line 284 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 2029 "kv.c"
+#line 2034 "kv.c"
 	goto l_b__407;
 l_b__407:
 #line 286 "examples/kv.wyki"
@@ -2074,7 +2079,7 @@ l_b__411:
 	wyki_bytes_set(out->data, &out->len, s->v_t__140.data, s->v_t__140.len);
 #line 290 "examples/kv.wyki"
 	return 0;
-#line 2078 "kv.c"
+#line 2083 "kv.c"
 }
 
 static int fn_touch_cmd(struct scratch *w, const uint8_t *v_line_data, uint32_t v_line_len, struct wyki_bytes_80 *out)
@@ -2186,7 +2191,7 @@ l_b__426:
 	wyki_bytes_set(out->data, &out->len, lit_23.data, lit_23.len);
 #line 301 "examples/kv.wyki"
 	return 0;
-#line 2190 "kv.c"
+#line 2195 "kv.c"
 }
 
 static int fn_flush_cmd(struct scratch *w, const uint8_t *v_line_data, uint32_t v_line_len, int64_t v_nf, struct wyki_bytes_80 *out)
@@ -2230,7 +2235,7 @@ l_b__428:
 	if (st != 0) return st;
 #line 307 "examples/kv.wyki"
 	v_t__150 = !v_t__150;
-#line 2234 "kv.c"
+#line 2239 "kv.c"
 	goto l_b__429;
 l_b__429:
 #line 307 "examples/kv.wyki"
@@ -2257,7 +2262,7 @@ l_b__435:
 #line 308 "examples/kv.wyki"
 	v_given = s->v_o__432.value;
 	v_delay = v_given;
-#line 2261 "kv.c"
+#line 2266 "kv.c"
 	goto l_b__431;
 l_b__431:
 #line 312 "examples/kv.wyki"
@@ -2274,7 +2279,7 @@ l_b__436:
 	v_t__156 = wyki_atomic_load(&g_flush_at);
 #line 313 "examples/kv.wyki"
 	v_t__155 = v_t__156 <= v_now;
-#line 2278 "kv.c"
+#line 2283 "kv.c"
 	goto l_b__437;
 l_b__437:
 #line 313 "examples/kv.wyki"
@@ -2284,7 +2289,7 @@ l_b__438:
 	tmp_1 = wyki_atomic_load(&g_flush_at);
 #line 313 "examples/kv.wyki"
 	wyki_atomic_store(&g_flushed_before, tmp_1);
-#line 2288 "kv.c"
+#line 2293 "kv.c"
 	goto l_b__439;
 l_b__439:
 #line 314 "examples/kv.wyki"
@@ -2297,7 +2302,7 @@ l_b__440:
 	tmp_2 = 0;
 #line 316 "examples/kv.wyki"
 	wyki_atomic_store(&g_flush_at, tmp_2);
-#line 2301 "kv.c"
+#line 2306 "kv.c"
 	goto l_b__442;
 l_b__441:
 #line 318 "examples/kv.wyki"
@@ -2306,14 +2311,14 @@ l_b__441:
 	if (st != 0) return st;
 #line 318 "examples/kv.wyki"
 	wyki_atomic_store(&g_flush_at, tmp_3);
-#line 2310 "kv.c"
+#line 2315 "kv.c"
 	goto l_b__442;
 l_b__442:
 #line 320 "examples/kv.wyki"
 	wyki_bytes_set(out->data, &out->len, lit_25.data, lit_25.len);
 #line 320 "examples/kv.wyki"
 	return 0;
-#line 2317 "kv.c"
+#line 2322 "kv.c"
 }
 
 static int fn_simple_cmd(struct scratch *w, const uint8_t *v_line_data, uint32_t v_line_len, int64_t v_nf, bool v_noreply, struct wyki_bytes_80 *out)
@@ -2354,7 +2359,7 @@ static int fn_simple_cmd(struct scratch *w, const uint8_t *v_line_data, uint32_t
 l_b__444:
 #line 326 "examples/kv.wyki"
 	v_t__159 = v_nf >= 2;
-#line 2358 "kv.c"
+#line 2363 "kv.c"
 	goto l_b__445;
 l_b__445:
 #line 326 "examples/kv.wyki"
@@ -2364,7 +2369,7 @@ l_b__445:
 l_b__446:
 #line 326 "examples/kv.wyki"
 	v_t__160 = v_nf <= 4;
-#line 2368 "kv.c"
+#line 2373 "kv.c"
 	goto l_b__447;
 l_b__447:
 #line 326 "examples/kv.wyki"
@@ -2390,7 +2395,7 @@ l_b__451:
 	st = wyki_bytes_eq(s->v_cmd.data, s->v_cmd.len, lit_27.data, lit_27.len, &v_t__163);
 #line 327 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 2394 "kv.c"
+#line 2399 "kv.c"
 	goto l_b__452;
 l_b__452:
 #line 327 "examples/kv.wyki"
@@ -2407,12 +2412,12 @@ l_b__453:
 l_b__456:
 #line 327 "examples/kv.wyki"
 	v_t__166 = v_nf == 4;
-#line 2411 "kv.c"
+#line 2416 "kv.c"
 	goto l_b__457;
 l_b__457:
 #line 327 "examples/kv.wyki"
 	v_t__164 = v_t__166;
-#line 2416 "kv.c"
+#line 2421 "kv.c"
 	goto l_b__454;
 l_b__454:
 #line 327 "examples/kv.wyki"
@@ -2443,12 +2448,12 @@ l_b__460:
 l_b__463:
 #line 328 "examples/kv.wyki"
 	v_t__171 = v_nf == 4;
-#line 2447 "kv.c"
+#line 2452 "kv.c"
 	goto l_b__464;
 l_b__464:
 #line 328 "examples/kv.wyki"
 	v_t__169 = v_t__171;
-#line 2452 "kv.c"
+#line 2457 "kv.c"
 	goto l_b__461;
 l_b__461:
 #line 328 "examples/kv.wyki"
@@ -2472,7 +2477,7 @@ l_b__466:
 l_b__467:
 #line 329 "examples/kv.wyki"
 	v_t__174 = v_nf <= 3;
-#line 2476 "kv.c"
+#line 2481 "kv.c"
 	goto l_b__468;
 l_b__468:
 #line 329 "examples/kv.wyki"
@@ -2501,7 +2506,7 @@ l_b__472:
 	wyki_bytes_set(out->data, &out->len, lit_7.data, lit_7.len);
 #line 331 "examples/kv.wyki"
 	return 0;
-#line 2505 "kv.c"
+#line 2510 "kv.c"
 }
 
 static int step(struct frame *f, struct wyki_conn *c)
@@ -2511,17 +2516,12 @@ static int step(struct frame *f, struct wyki_conn *c)
 	bool v_t__477;
 	bool v_t__177;
 	bool v_t__178;
-	int64_t v_nf;
 	bool v_t__179;
 	bool v_t__180;
 	int64_t v_t__181;
 	bool v_t__183;
 	bool v_t__184;
 	bool v_t__185;
-	bool v_bad;
-	int64_t v_i;
-	int64_t v_end__1;
-	int64_t v_turn__493;
 	bool v_t__189;
 	bool v_t__190;
 	bool v_t__497;
@@ -2554,12 +2554,10 @@ static int step(struct frame *f, struct wyki_conn *c)
 	bool v_t__217;
 	bool v_t__218;
 	bool v_t__219;
-	bool v_ready__588;
-	bool v_ready__589;
 	bool v_ready__590;
 	bool v_ready__591;
-	bool v_done__592;
-	bool v_done__593;
+	bool v_ready__592;
+	bool v_ready__593;
 	bool v_done__594;
 	bool v_done__595;
 	bool v_done__596;
@@ -2575,8 +2573,12 @@ static int step(struct frame *f, struct wyki_conn *c)
 	bool v_done__606;
 	bool v_done__607;
 	bool v_done__608;
-	bool v_ok__609;
-	bool v_ok__610;
+	bool v_done__609;
+	bool v_done__610;
+	bool v_ok__611;
+	bool v_ok__612;
+	bool v_ok__613;
+	bool v_ok__614;
 	int st;
 	struct scratch_step *s;
 
@@ -2589,17 +2591,17 @@ static int step(struct frame *f, struct wyki_conn *c)
 	case 1u:
 		goto l_resume__565;
 	case 2u:
-		goto l_try__588;
+		goto l_try__590;
 	case 3u:
-		goto l_send__592;
-	case 4u:
-		goto l_send__593;
-	case 5u:
 		goto l_send__594;
-	case 6u:
+	case 4u:
 		goto l_send__595;
-	case 7u:
+	case 5u:
+		goto l_resume__569;
+	case 6u:
 		goto l_send__596;
+	case 7u:
+		goto l_resume__571;
 	case 8u:
 		goto l_send__597;
 	case 9u:
@@ -2621,26 +2623,30 @@ static int step(struct frame *f, struct wyki_conn *c)
 	case 17u:
 		goto l_send__606;
 	case 18u:
-		goto l_try__589;
-	case 19u:
-		goto l_try__590;
-	case 20u:
-		goto l_resume__584;
-	case 21u:
-		goto l_try__591;
-	case 22u:
 		goto l_send__607;
-	case 23u:
+	case 19u:
 		goto l_send__608;
+	case 20u:
+		goto l_try__591;
+	case 21u:
+		goto l_try__592;
+	case 22u:
+		goto l_resume__586;
+	case 23u:
+		goto l_try__593;
+	case 24u:
+		goto l_send__609;
+	case 25u:
+		goto l_send__610;
 	default:
 		return WYKI_FAULT_STATUS(WYKI_FAULT_BOUNDS);
 	}
 l_b__474:
 #line 335 "examples/kv.wyki"
-	v_ok__609 = wyki_fuel_spend(&fuel);
+	v_ok__611 = wyki_fuel_spend(&fuel);
 #line 335 "examples/kv.wyki"
-	if (v_ok__609) goto l_resume__565; else goto l_wait__609;
-l_wait__609:
+	if (v_ok__611) goto l_resume__565; else goto l_wait__611;
+l_wait__611:
 #line 335 "examples/kv.wyki"
 	f->state = 1u;
 #line 335 "examples/kv.wyki"
@@ -2649,13 +2655,13 @@ l_resume__565:
 #line 336 "examples/kv.wyki"
 	f->rx_deadline = wyki_deadline(f->timeout_ms);
 #line 336 "examples/kv.wyki"
-	goto l_try__588;
-l_try__588:
+	goto l_try__590;
+l_try__590:
 #line 336 "examples/kv.wyki"
-	v_ready__588 = wyki_rx_line(c, f->rx_deadline, 8192, &f->timed_out, &f->v_o__476.some, f->v_o__476.value.data, &f->v_o__476.value.len);
+	v_ready__590 = wyki_rx_line(c, f->rx_deadline, 8192, &f->timed_out, &f->v_o__476.some, f->v_o__476.value.data, &f->v_o__476.value.len);
 #line 336 "examples/kv.wyki"
-	if (v_ready__588) goto l_resume__566; else goto l_wait__588;
-l_wait__588:
+	if (v_ready__590) goto l_resume__566; else goto l_wait__590;
+l_wait__590:
 #line 336 "examples/kv.wyki"
 	f->state = 2u;
 #line 336 "examples/kv.wyki"
@@ -2674,19 +2680,19 @@ l_b__478:
 	if (v_t__178) goto l_b__480; else goto l_b__481;
 l_b__480:
 #line 337 "examples/kv.wyki"
-	goto l_send__592;
-l_send__592:
+	goto l_send__594;
+l_send__594:
 #line 337 "examples/kv.wyki"
-	v_done__592 = wyki_tx_send(c, lit_32.data, lit_32.len, &f->tx_sent);
+	v_done__594 = wyki_tx_send(c, lit_32.data, lit_32.len, &f->tx_sent);
 #line 337 "examples/kv.wyki"
-	if (v_done__592) goto l_resume__567; else goto l_wait__592;
-l_wait__592:
+	if (v_done__594) goto l_resume__567; else goto l_wait__594;
+l_wait__594:
 #line 337 "examples/kv.wyki"
 	f->state = 3u;
 #line 337 "examples/kv.wyki"
 	return WYKI_NEED_OUTPUT;
 l_resume__567:
-#line 2690 "kv.c"
+#line 2696 "kv.c"
 	goto l_b__481;
 l_b__481:
 #line 338 "examples/kv.wyki"
@@ -2698,17 +2704,17 @@ l_b__479:
 	st = wyki_field(f->v_line.data, f->v_line.len, 0, f->v_cmd.data, 8192u, &f->v_cmd.len);
 #line 340 "examples/kv.wyki"
 	if (st != 0) return st;
-	st = wyki_nfields(f->v_line.data, f->v_line.len, &v_nf);
+	st = wyki_nfields(f->v_line.data, f->v_line.len, &f->v_nf);
 #line 341 "examples/kv.wyki"
 	if (st != 0) return st;
-	v_t__179 = v_nf > 1;
+	v_t__179 = f->v_nf > 1;
 #line 342 "examples/kv.wyki"
 	v_t__180 = v_t__179;
 #line 342 "examples/kv.wyki"
 	if (v_t__180) goto l_b__482; else goto l_b__483;
 l_b__482:
 #line 342 "examples/kv.wyki"
-	st = wyki_sub(v_nf, 1, &v_t__181);
+	st = wyki_sub(f->v_nf, 1, &v_t__181);
 #line 342 "examples/kv.wyki"
 	if (st != 0) return st;
 #line 342 "examples/kv.wyki"
@@ -2719,7 +2725,7 @@ l_b__482:
 	st = wyki_bytes_eq(s->v_t__182.data, s->v_t__182.len, lit_24.data, lit_24.len, &v_t__180);
 #line 342 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 2723 "kv.c"
+#line 2729 "kv.c"
 	goto l_b__483;
 l_b__483:
 #line 342 "examples/kv.wyki"
@@ -2737,66 +2743,76 @@ l_b__485:
 	st = wyki_bytes_eq(f->v_cmd.data, f->v_cmd.len, lit_34.data, lit_34.len, &v_t__184);
 #line 344 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 2741 "kv.c"
+#line 2747 "kv.c"
 	goto l_b__486;
 l_b__486:
 #line 344 "examples/kv.wyki"
 	if (v_t__184) goto l_b__487; else goto l_b__488;
 l_b__487:
 #line 345 "examples/kv.wyki"
-	v_t__185 = v_nf == 1;
+	v_t__185 = f->v_nf == 1;
 #line 345 "examples/kv.wyki"
 	if (v_t__185) goto l_b__489; else goto l_b__490;
 l_b__489:
 #line 345 "examples/kv.wyki"
-	goto l_send__593;
-l_send__593:
+	goto l_send__595;
+l_send__595:
 #line 345 "examples/kv.wyki"
-	v_done__593 = wyki_tx_send(c, lit_7.data, lit_7.len, &f->tx_sent);
+	v_done__595 = wyki_tx_send(c, lit_7.data, lit_7.len, &f->tx_sent);
 #line 345 "examples/kv.wyki"
-	if (v_done__593) goto l_resume__568; else goto l_wait__593;
-l_wait__593:
+	if (v_done__595) goto l_resume__568; else goto l_wait__595;
+l_wait__595:
 #line 345 "examples/kv.wyki"
 	f->state = 4u;
 #line 345 "examples/kv.wyki"
 	return WYKI_NEED_OUTPUT;
 l_resume__568:
-#line 2765 "kv.c"
+#line 2771 "kv.c"
 	goto l_b__474;
 l_b__490:
 #line 347 "examples/kv.wyki"
-	v_bad = false;
-	v_i = 1;
+	f->v_bad = false;
+	f->v_i = 1;
 #line 348 "examples/kv.wyki"
-	st = wyki_min(v_nf, 8192, &v_end__1);
+	st = wyki_min(f->v_nf, 8192, &f->v_end__1);
 #line 348 "examples/kv.wyki"
 	if (st != 0) return st;
 #line 348 "examples/kv.wyki"
-	v_turn__493 = 0;
-#line 2777 "kv.c"
+	f->v_turn__493 = 0;
+#line 2783 "kv.c"
 	goto l_b__491;
 l_b__491:
 #line 348 "examples/kv.wyki"
-	v_t__189 = v_i < v_end__1;
+	v_t__189 = f->v_i < f->v_end__1;
 #line 348 "examples/kv.wyki"
 	v_t__190 = !v_t__189;
 #line 348 "examples/kv.wyki"
 	if (v_t__190) goto l_b__496; else goto l_b__495;
 l_b__495:
 #line 348 "examples/kv.wyki"
-	st = wyki_add(v_turn__493, 1, &v_turn__493);
+	st = wyki_add(f->v_turn__493, 1, &f->v_turn__493);
 #line 348 "examples/kv.wyki"
 	if (st != 0) return st;
 #line 348 "examples/kv.wyki"
-	v_t__497 = v_turn__493 > 8191;
+	v_t__497 = f->v_turn__493 > 8191;
 #line 348 "examples/kv.wyki"
 	if (v_t__497) goto l_b__498; else goto l_b__499;
 l_b__498:
 #line 348 "examples/kv.wyki"
 	return WYKI_FAULT_STATUS(WYKI_FAULT_FUEL);
 l_b__499:
+#line 348 "examples/kv.wyki"
+	v_ok__612 = wyki_fuel_spend(&fuel);
+#line 348 "examples/kv.wyki"
+	if (v_ok__612) goto l_resume__569; else goto l_wait__612;
+l_wait__612:
+#line 348 "examples/kv.wyki"
+	f->state = 5u;
+#line 348 "examples/kv.wyki"
+	return WYKI_YIELD;
+l_resume__569:
 #line 349 "examples/kv.wyki"
-	st = wyki_field(f->v_line.data, f->v_line.len, v_i, s->v_t__186.data, 8192u, &s->v_t__186.len);
+	st = wyki_field(f->v_line.data, f->v_line.len, f->v_i, s->v_t__186.data, 8192u, &s->v_t__186.len);
 #line 349 "examples/kv.wyki"
 	if (st != 0) return st;
 #line 349 "examples/kv.wyki"
@@ -2807,45 +2823,45 @@ l_b__499:
 	if (v_t__188) goto l_b__500; else goto l_b__492;
 l_b__500:
 #line 349 "examples/kv.wyki"
-	v_bad = true;
-#line 2812 "kv.c"
+	f->v_bad = true;
+#line 2828 "kv.c"
 	goto l_b__492;
 l_b__492:
 #line 348 "examples/kv.wyki"
-	st = wyki_add(v_i, 1, &v_i);
+	st = wyki_add(f->v_i, 1, &f->v_i);
 #line 348 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 2819 "kv.c"
+#line 2835 "kv.c"
 	goto l_b__491;
 l_b__496:
 #line 351 "examples/kv.wyki"
-	if (v_bad) goto l_b__502; else goto l_b__503;
+	if (f->v_bad) goto l_b__502; else goto l_b__503;
 l_b__502:
 #line 351 "examples/kv.wyki"
-	goto l_send__594;
-l_send__594:
+	goto l_send__596;
+l_send__596:
 #line 351 "examples/kv.wyki"
-	v_done__594 = wyki_tx_send(c, lit_8.data, lit_8.len, &f->tx_sent);
+	v_done__596 = wyki_tx_send(c, lit_8.data, lit_8.len, &f->tx_sent);
 #line 351 "examples/kv.wyki"
-	if (v_done__594) goto l_resume__569; else goto l_wait__594;
-l_wait__594:
+	if (v_done__596) goto l_resume__570; else goto l_wait__596;
+l_wait__596:
 #line 351 "examples/kv.wyki"
-	f->state = 5u;
+	f->state = 6u;
 #line 351 "examples/kv.wyki"
 	return WYKI_NEED_OUTPUT;
-l_resume__569:
-#line 2838 "kv.c"
+l_resume__570:
+#line 2854 "kv.c"
 	goto l_b__474;
 l_b__503:
 #line 352 "examples/kv.wyki"
 	f->v_j = 1;
 #line 352 "examples/kv.wyki"
-	st = wyki_min(v_nf, 8192, &f->v_end__2);
+	st = wyki_min(f->v_nf, 8192, &f->v_end__2);
 #line 352 "examples/kv.wyki"
 	if (st != 0) return st;
 #line 352 "examples/kv.wyki"
 	f->v_turn__506 = 0;
-#line 2849 "kv.c"
+#line 2865 "kv.c"
 	goto l_b__504;
 l_b__504:
 #line 352 "examples/kv.wyki"
@@ -2867,6 +2883,16 @@ l_b__511:
 #line 352 "examples/kv.wyki"
 	return WYKI_FAULT_STATUS(WYKI_FAULT_FUEL);
 l_b__512:
+#line 352 "examples/kv.wyki"
+	v_ok__613 = wyki_fuel_spend(&fuel);
+#line 352 "examples/kv.wyki"
+	if (v_ok__613) goto l_resume__571; else goto l_wait__613;
+l_wait__613:
+#line 352 "examples/kv.wyki"
+	f->state = 7u;
+#line 352 "examples/kv.wyki"
+	return WYKI_YIELD;
+l_resume__571:
 #line 353 "examples/kv.wyki"
 	st = fn_key_at(w, f->v_line.data, f->v_line.len, f->v_j, &s->v_o__513);
 #line 353 "examples/kv.wyki"
@@ -2888,36 +2914,10 @@ l_b__516:
 l_b__520:
 #line 354 "examples/kv.wyki"
 	copy_s_Item(&f->v_it, &s->v_o__517.value);
-	goto l_send__595;
-l_send__595:
-#line 355 "examples/kv.wyki"
-	v_done__595 = wyki_tx_send(c, lit_35.data, lit_35.len, &f->tx_sent);
-#line 355 "examples/kv.wyki"
-	if (v_done__595) goto l_resume__570; else goto l_wait__595;
-l_wait__595:
-#line 355 "examples/kv.wyki"
-	f->state = 6u;
-#line 355 "examples/kv.wyki"
-	return WYKI_NEED_OUTPUT;
-l_resume__570:
-#line 355 "examples/kv.wyki"
-	goto l_send__596;
-l_send__596:
-#line 355 "examples/kv.wyki"
-	v_done__596 = wyki_tx_send(c, f->v_key.data, f->v_key.len, &f->tx_sent);
-#line 355 "examples/kv.wyki"
-	if (v_done__596) goto l_resume__571; else goto l_wait__596;
-l_wait__596:
-#line 355 "examples/kv.wyki"
-	f->state = 7u;
-#line 355 "examples/kv.wyki"
-	return WYKI_NEED_OUTPUT;
-l_resume__571:
-#line 355 "examples/kv.wyki"
 	goto l_send__597;
 l_send__597:
 #line 355 "examples/kv.wyki"
-	v_done__597 = wyki_tx_send(c, lit_36.data, lit_36.len, &f->tx_sent);
+	v_done__597 = wyki_tx_send(c, lit_35.data, lit_35.len, &f->tx_sent);
 #line 355 "examples/kv.wyki"
 	if (v_done__597) goto l_resume__572; else goto l_wait__597;
 l_wait__597:
@@ -2927,16 +2927,10 @@ l_wait__597:
 	return WYKI_NEED_OUTPUT;
 l_resume__572:
 #line 355 "examples/kv.wyki"
-	v_t__191 = f->v_it.flags;
-#line 355 "examples/kv.wyki"
-	st = wyki_itoa(v_t__191, f->v_t__192.data, 20u, &f->v_t__192.len);
-#line 355 "examples/kv.wyki"
-	if (st != 0) return st;
-#line 355 "examples/kv.wyki"
 	goto l_send__598;
 l_send__598:
 #line 355 "examples/kv.wyki"
-	v_done__598 = wyki_tx_send(c, f->v_t__192.data, f->v_t__192.len, &f->tx_sent);
+	v_done__598 = wyki_tx_send(c, f->v_key.data, f->v_key.len, &f->tx_sent);
 #line 355 "examples/kv.wyki"
 	if (v_done__598) goto l_resume__573; else goto l_wait__598;
 l_wait__598:
@@ -2959,18 +2953,16 @@ l_wait__599:
 	return WYKI_NEED_OUTPUT;
 l_resume__574:
 #line 355 "examples/kv.wyki"
-	wyki_bytes_set(s->v_t__193.data, &s->v_t__193.len, f->v_it.data.data, f->v_it.data.len);
+	v_t__191 = f->v_it.flags;
 #line 355 "examples/kv.wyki"
-	v_t__194 = (int64_t)s->v_t__193.len;
-#line 355 "examples/kv.wyki"
-	st = wyki_itoa(v_t__194, f->v_t__195.data, 20u, &f->v_t__195.len);
+	st = wyki_itoa(v_t__191, f->v_t__192.data, 20u, &f->v_t__192.len);
 #line 355 "examples/kv.wyki"
 	if (st != 0) return st;
 #line 355 "examples/kv.wyki"
 	goto l_send__600;
 l_send__600:
 #line 355 "examples/kv.wyki"
-	v_done__600 = wyki_tx_send(c, f->v_t__195.data, f->v_t__195.len, &f->tx_sent);
+	v_done__600 = wyki_tx_send(c, f->v_t__192.data, f->v_t__192.len, &f->tx_sent);
 #line 355 "examples/kv.wyki"
 	if (v_done__600) goto l_resume__575; else goto l_wait__600;
 l_wait__600:
@@ -2979,6 +2971,40 @@ l_wait__600:
 #line 355 "examples/kv.wyki"
 	return WYKI_NEED_OUTPUT;
 l_resume__575:
+#line 355 "examples/kv.wyki"
+	goto l_send__601;
+l_send__601:
+#line 355 "examples/kv.wyki"
+	v_done__601 = wyki_tx_send(c, lit_36.data, lit_36.len, &f->tx_sent);
+#line 355 "examples/kv.wyki"
+	if (v_done__601) goto l_resume__576; else goto l_wait__601;
+l_wait__601:
+#line 355 "examples/kv.wyki"
+	f->state = 12u;
+#line 355 "examples/kv.wyki"
+	return WYKI_NEED_OUTPUT;
+l_resume__576:
+#line 355 "examples/kv.wyki"
+	wyki_bytes_set(s->v_t__193.data, &s->v_t__193.len, f->v_it.data.data, f->v_it.data.len);
+#line 355 "examples/kv.wyki"
+	v_t__194 = (int64_t)s->v_t__193.len;
+#line 355 "examples/kv.wyki"
+	st = wyki_itoa(v_t__194, f->v_t__195.data, 20u, &f->v_t__195.len);
+#line 355 "examples/kv.wyki"
+	if (st != 0) return st;
+#line 355 "examples/kv.wyki"
+	goto l_send__602;
+l_send__602:
+#line 355 "examples/kv.wyki"
+	v_done__602 = wyki_tx_send(c, f->v_t__195.data, f->v_t__195.len, &f->tx_sent);
+#line 355 "examples/kv.wyki"
+	if (v_done__602) goto l_resume__577; else goto l_wait__602;
+l_wait__602:
+#line 355 "examples/kv.wyki"
+	f->state = 13u;
+#line 355 "examples/kv.wyki"
+	return WYKI_NEED_OUTPUT;
+l_resume__577:
 #line 356 "examples/kv.wyki"
 	st = wyki_bytes_eq(f->v_cmd.data, f->v_cmd.len, lit_34.data, lit_34.len, &v_t__196);
 #line 356 "examples/kv.wyki"
@@ -2987,18 +3013,18 @@ l_resume__575:
 	if (v_t__196) goto l_b__521; else goto l_b__522;
 l_b__521:
 #line 356 "examples/kv.wyki"
-	goto l_send__601;
-l_send__601:
+	goto l_send__603;
+l_send__603:
 #line 356 "examples/kv.wyki"
-	v_done__601 = wyki_tx_send(c, lit_36.data, lit_36.len, &f->tx_sent);
+	v_done__603 = wyki_tx_send(c, lit_36.data, lit_36.len, &f->tx_sent);
 #line 356 "examples/kv.wyki"
-	if (v_done__601) goto l_resume__576; else goto l_wait__601;
-l_wait__601:
+	if (v_done__603) goto l_resume__578; else goto l_wait__603;
+l_wait__603:
 #line 356 "examples/kv.wyki"
-	f->state = 12u;
+	f->state = 14u;
 #line 356 "examples/kv.wyki"
 	return WYKI_NEED_OUTPUT;
-l_resume__576:
+l_resume__578:
 #line 356 "examples/kv.wyki"
 	v_t__197 = f->v_it.cas;
 #line 356 "examples/kv.wyki"
@@ -3006,49 +3032,21 @@ l_resume__576:
 #line 356 "examples/kv.wyki"
 	if (st != 0) return st;
 #line 356 "examples/kv.wyki"
-	goto l_send__602;
-l_send__602:
-#line 356 "examples/kv.wyki"
-	v_done__602 = wyki_tx_send(c, f->v_t__198.data, f->v_t__198.len, &f->tx_sent);
-#line 356 "examples/kv.wyki"
-	if (v_done__602) goto l_resume__577; else goto l_wait__602;
-l_wait__602:
-#line 356 "examples/kv.wyki"
-	f->state = 13u;
-#line 356 "examples/kv.wyki"
-	return WYKI_NEED_OUTPUT;
-l_resume__577:
-#line 3022 "kv.c"
-	goto l_b__522;
-l_b__522:
-#line 357 "examples/kv.wyki"
-	goto l_send__603;
-l_send__603:
-#line 357 "examples/kv.wyki"
-	v_done__603 = wyki_tx_send(c, lit_21.data, lit_21.len, &f->tx_sent);
-#line 357 "examples/kv.wyki"
-	if (v_done__603) goto l_resume__578; else goto l_wait__603;
-l_wait__603:
-#line 357 "examples/kv.wyki"
-	f->state = 14u;
-#line 357 "examples/kv.wyki"
-	return WYKI_NEED_OUTPUT;
-l_resume__578:
-#line 357 "examples/kv.wyki"
-	wyki_bytes_set(f->v_t__199.data, &f->v_t__199.len, f->v_it.data.data, f->v_it.data.len);
-#line 357 "examples/kv.wyki"
 	goto l_send__604;
 l_send__604:
-#line 357 "examples/kv.wyki"
-	v_done__604 = wyki_tx_send(c, f->v_t__199.data, f->v_t__199.len, &f->tx_sent);
-#line 357 "examples/kv.wyki"
+#line 356 "examples/kv.wyki"
+	v_done__604 = wyki_tx_send(c, f->v_t__198.data, f->v_t__198.len, &f->tx_sent);
+#line 356 "examples/kv.wyki"
 	if (v_done__604) goto l_resume__579; else goto l_wait__604;
 l_wait__604:
-#line 357 "examples/kv.wyki"
+#line 356 "examples/kv.wyki"
 	f->state = 15u;
-#line 357 "examples/kv.wyki"
+#line 356 "examples/kv.wyki"
 	return WYKI_NEED_OUTPUT;
 l_resume__579:
+#line 3048 "kv.c"
+	goto l_b__522;
+l_b__522:
 #line 357 "examples/kv.wyki"
 	goto l_send__605;
 l_send__605:
@@ -3062,30 +3060,58 @@ l_wait__605:
 #line 357 "examples/kv.wyki"
 	return WYKI_NEED_OUTPUT;
 l_resume__580:
-#line 3066 "kv.c"
+#line 357 "examples/kv.wyki"
+	wyki_bytes_set(f->v_t__199.data, &f->v_t__199.len, f->v_it.data.data, f->v_it.data.len);
+#line 357 "examples/kv.wyki"
+	goto l_send__606;
+l_send__606:
+#line 357 "examples/kv.wyki"
+	v_done__606 = wyki_tx_send(c, f->v_t__199.data, f->v_t__199.len, &f->tx_sent);
+#line 357 "examples/kv.wyki"
+	if (v_done__606) goto l_resume__581; else goto l_wait__606;
+l_wait__606:
+#line 357 "examples/kv.wyki"
+	f->state = 17u;
+#line 357 "examples/kv.wyki"
+	return WYKI_NEED_OUTPUT;
+l_resume__581:
+#line 357 "examples/kv.wyki"
+	goto l_send__607;
+l_send__607:
+#line 357 "examples/kv.wyki"
+	v_done__607 = wyki_tx_send(c, lit_21.data, lit_21.len, &f->tx_sent);
+#line 357 "examples/kv.wyki"
+	if (v_done__607) goto l_resume__582; else goto l_wait__607;
+l_wait__607:
+#line 357 "examples/kv.wyki"
+	f->state = 18u;
+#line 357 "examples/kv.wyki"
+	return WYKI_NEED_OUTPUT;
+l_resume__582:
+#line 3092 "kv.c"
 	goto l_b__505;
 l_b__505:
 #line 352 "examples/kv.wyki"
 	st = wyki_add(f->v_j, 1, &f->v_j);
 #line 352 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 3073 "kv.c"
+#line 3099 "kv.c"
 	goto l_b__504;
 l_b__509:
 #line 359 "examples/kv.wyki"
-	goto l_send__606;
-l_send__606:
+	goto l_send__608;
+l_send__608:
 #line 359 "examples/kv.wyki"
-	v_done__606 = wyki_tx_send(c, lit_37.data, lit_37.len, &f->tx_sent);
+	v_done__608 = wyki_tx_send(c, lit_37.data, lit_37.len, &f->tx_sent);
 #line 359 "examples/kv.wyki"
-	if (v_done__606) goto l_resume__581; else goto l_wait__606;
-l_wait__606:
+	if (v_done__608) goto l_resume__583; else goto l_wait__608;
+l_wait__608:
 #line 359 "examples/kv.wyki"
-	f->state = 17u;
+	f->state = 19u;
 #line 359 "examples/kv.wyki"
 	return WYKI_NEED_OUTPUT;
-l_resume__581:
-#line 3089 "kv.c"
+l_resume__583:
+#line 3115 "kv.c"
 	goto l_b__474;
 l_b__488:
 #line 360 "examples/kv.wyki"
@@ -3096,7 +3122,7 @@ l_b__488:
 	if (v_t__202) goto l_b__524; else goto l_b__525;
 l_b__524:
 #line 361 "examples/kv.wyki"
-	st = fn_storage_request(w, f->v_line.data, f->v_line.len, v_nf, &f->v_req);
+	st = fn_storage_request(w, f->v_line.data, f->v_line.len, f->v_nf, &f->v_req);
 #line 361 "examples/kv.wyki"
 	if (st != 0) return st;
 	wyki_bytes_set(f->v_answer.data, &f->v_answer.len, f->v_req.error.data, f->v_req.error.len);
@@ -3113,18 +3139,18 @@ l_b__526:
 #line 364 "examples/kv.wyki"
 	f->rx_deadline = wyki_deadline(f->timeout_ms);
 #line 364 "examples/kv.wyki"
-	goto l_try__589;
-l_try__589:
+	goto l_try__591;
+l_try__591:
 #line 364 "examples/kv.wyki"
-	v_ready__589 = wyki_rx_exact(c, f->rx_deadline, f->v_t__206, 1024, &f->timed_out, &f->v_o__528.some, f->v_o__528.value.data, &f->v_o__528.value.len);
+	v_ready__591 = wyki_rx_exact(c, f->rx_deadline, f->v_t__206, 1024, &f->timed_out, &f->v_o__528.some, f->v_o__528.value.data, &f->v_o__528.value.len);
 #line 364 "examples/kv.wyki"
-	if (v_ready__589) goto l_resume__582; else goto l_wait__589;
-l_wait__589:
+	if (v_ready__591) goto l_resume__584; else goto l_wait__591;
+l_wait__591:
 #line 364 "examples/kv.wyki"
-	f->state = 18u;
+	f->state = 20u;
 #line 364 "examples/kv.wyki"
 	return WYKI_NEED_INPUT;
-l_resume__582:
+l_resume__584:
 #line 364 "examples/kv.wyki"
 	v_t__529 = !f->v_o__528.some;
 #line 364 "examples/kv.wyki"
@@ -3137,18 +3163,18 @@ l_b__531:
 	wyki_bytes_set(f->v_data.data, &f->v_data.len, f->v_o__528.value.data, f->v_o__528.value.len);
 	f->rx_deadline = wyki_deadline(f->timeout_ms);
 #line 365 "examples/kv.wyki"
-	goto l_try__590;
-l_try__590:
+	goto l_try__592;
+l_try__592:
 #line 365 "examples/kv.wyki"
-	v_ready__590 = wyki_rx_exact(c, f->rx_deadline, 2, 2, &f->timed_out, &f->v_o__532.some, f->v_o__532.value.data, &f->v_o__532.value.len);
+	v_ready__592 = wyki_rx_exact(c, f->rx_deadline, 2, 2, &f->timed_out, &f->v_o__532.some, f->v_o__532.value.data, &f->v_o__532.value.len);
 #line 365 "examples/kv.wyki"
-	if (v_ready__590) goto l_resume__583; else goto l_wait__590;
-l_wait__590:
+	if (v_ready__592) goto l_resume__585; else goto l_wait__592;
+l_wait__592:
 #line 365 "examples/kv.wyki"
-	f->state = 19u;
+	f->state = 21u;
 #line 365 "examples/kv.wyki"
 	return WYKI_NEED_INPUT;
-l_resume__583:
+l_resume__585:
 #line 365 "examples/kv.wyki"
 	v_t__533 = !f->v_o__532.some;
 #line 365 "examples/kv.wyki"
@@ -3171,12 +3197,12 @@ l_b__536:
 	st = fn_store_cmd(w, f->v_cmd.data, f->v_cmd.len, f->v_data.data, f->v_data.len, &f->v_answer);
 #line 367 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 3175 "kv.c"
+#line 3201 "kv.c"
 	goto l_b__539;
 l_b__537:
 #line 369 "examples/kv.wyki"
 	wyki_bytes_set(f->v_answer.data, &f->v_answer.len, lit_38.data, lit_38.len);
-#line 3180 "kv.c"
+#line 3206 "kv.c"
 	goto l_b__539;
 l_b__527:
 #line 371 "examples/kv.wyki"
@@ -3191,7 +3217,7 @@ l_b__540:
 	st = wyki_add(v_t__210, 2, &f->v_left);
 #line 373 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 3195 "kv.c"
+#line 3221 "kv.c"
 	goto l_b__542;
 l_b__542:
 #line 374 "examples/kv.wyki"
@@ -3202,15 +3228,15 @@ l_b__542:
 	if (v_t__214) goto l_b__539; else goto l_b__545;
 l_b__545:
 #line 374 "examples/kv.wyki"
-	v_ok__610 = wyki_fuel_spend(&fuel);
+	v_ok__614 = wyki_fuel_spend(&fuel);
 #line 374 "examples/kv.wyki"
-	if (v_ok__610) goto l_resume__584; else goto l_wait__610;
-l_wait__610:
+	if (v_ok__614) goto l_resume__586; else goto l_wait__614;
+l_wait__614:
 #line 374 "examples/kv.wyki"
-	f->state = 20u;
+	f->state = 22u;
 #line 374 "examples/kv.wyki"
 	return WYKI_YIELD;
-l_resume__584:
+l_resume__586:
 #line 375 "examples/kv.wyki"
 	st = wyki_min(f->v_left, 4096, &f->v_t__211);
 #line 375 "examples/kv.wyki"
@@ -3218,18 +3244,18 @@ l_resume__584:
 #line 375 "examples/kv.wyki"
 	f->rx_deadline = wyki_deadline(f->timeout_ms);
 #line 375 "examples/kv.wyki"
-	goto l_try__591;
-l_try__591:
+	goto l_try__593;
+l_try__593:
 #line 375 "examples/kv.wyki"
-	v_ready__591 = wyki_rx_exact(c, f->rx_deadline, f->v_t__211, 4096, &f->timed_out, &f->v_o__547.some, f->v_o__547.value.data, &f->v_o__547.value.len);
+	v_ready__593 = wyki_rx_exact(c, f->rx_deadline, f->v_t__211, 4096, &f->timed_out, &f->v_o__547.some, f->v_o__547.value.data, &f->v_o__547.value.len);
 #line 375 "examples/kv.wyki"
-	if (v_ready__591) goto l_resume__585; else goto l_wait__591;
-l_wait__591:
+	if (v_ready__593) goto l_resume__587; else goto l_wait__593;
+l_wait__593:
 #line 375 "examples/kv.wyki"
-	f->state = 21u;
+	f->state = 23u;
 #line 375 "examples/kv.wyki"
 	return WYKI_NEED_INPUT;
-l_resume__585:
+l_resume__587:
 #line 375 "examples/kv.wyki"
 	v_t__548 = !f->v_o__547.some;
 #line 375 "examples/kv.wyki"
@@ -3245,7 +3271,7 @@ l_b__550:
 	st = wyki_sub(f->v_left, v_t__212, &f->v_left);
 #line 376 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 3249 "kv.c"
+#line 3275 "kv.c"
 	goto l_b__542;
 l_b__539:
 #line 379 "examples/kv.wyki"
@@ -3259,26 +3285,26 @@ l_b__552:
 	st = wyki_bytes_eq(f->v_answer.data, f->v_answer.len, lit_7.data, lit_7.len, &v_t__216);
 #line 379 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 3263 "kv.c"
+#line 3289 "kv.c"
 	goto l_b__553;
 l_b__553:
 #line 379 "examples/kv.wyki"
 	if (v_t__216) goto l_b__554; else goto l_b__474;
 l_b__554:
 #line 379 "examples/kv.wyki"
-	goto l_send__607;
-l_send__607:
+	goto l_send__609;
+l_send__609:
 #line 379 "examples/kv.wyki"
-	v_done__607 = wyki_tx_send(c, f->v_answer.data, f->v_answer.len, &f->tx_sent);
+	v_done__609 = wyki_tx_send(c, f->v_answer.data, f->v_answer.len, &f->tx_sent);
 #line 379 "examples/kv.wyki"
-	if (v_done__607) goto l_resume__586; else goto l_wait__607;
-l_wait__607:
+	if (v_done__609) goto l_resume__588; else goto l_wait__609;
+l_wait__609:
 #line 379 "examples/kv.wyki"
-	f->state = 22u;
+	f->state = 24u;
 #line 379 "examples/kv.wyki"
 	return WYKI_NEED_OUTPUT;
-l_resume__586:
-#line 3282 "kv.c"
+l_resume__588:
+#line 3308 "kv.c"
 	goto l_b__474;
 l_b__525:
 #line 380 "examples/kv.wyki"
@@ -3291,7 +3317,7 @@ l_b__557:
 #line 381 "examples/kv.wyki"
 	return WYKI_DONE;
 l_b__558:
-	st = fn_simple_cmd(w, f->v_line.data, f->v_line.len, v_nf, f->v_noreply, &f->v_response);
+	st = fn_simple_cmd(w, f->v_line.data, f->v_line.len, f->v_nf, f->v_noreply, &f->v_response);
 #line 383 "examples/kv.wyki"
 	if (st != 0) return st;
 	v_t__218 = !f->v_noreply;
@@ -3304,26 +3330,26 @@ l_b__560:
 	st = wyki_bytes_eq(f->v_response.data, f->v_response.len, lit_7.data, lit_7.len, &v_t__219);
 #line 384 "examples/kv.wyki"
 	if (st != 0) return st;
-#line 3308 "kv.c"
+#line 3334 "kv.c"
 	goto l_b__561;
 l_b__561:
 #line 384 "examples/kv.wyki"
 	if (v_t__219) goto l_b__562; else goto l_b__474;
 l_b__562:
 #line 384 "examples/kv.wyki"
-	goto l_send__608;
-l_send__608:
+	goto l_send__610;
+l_send__610:
 #line 384 "examples/kv.wyki"
-	v_done__608 = wyki_tx_send(c, f->v_response.data, f->v_response.len, &f->tx_sent);
+	v_done__610 = wyki_tx_send(c, f->v_response.data, f->v_response.len, &f->tx_sent);
 #line 384 "examples/kv.wyki"
-	if (v_done__608) goto l_resume__587; else goto l_wait__608;
-l_wait__608:
+	if (v_done__610) goto l_resume__589; else goto l_wait__610;
+l_wait__610:
 #line 384 "examples/kv.wyki"
-	f->state = 23u;
+	f->state = 25u;
 #line 384 "examples/kv.wyki"
 	return WYKI_NEED_OUTPUT;
-l_resume__587:
-#line 3327 "kv.c"
+l_resume__589:
+#line 3353 "kv.c"
 	goto l_b__474;
 }
 
