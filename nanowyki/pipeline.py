@@ -69,6 +69,7 @@ from nanowyki.passes.expose_effects import ExposeEffects
 from nanowyki.passes.fold_constants import FoldConstants
 from nanowyki.passes.fuse_shared_updates import FuseSharedUpdates
 from nanowyki.passes.hoist_locals import HoistLocals
+from nanowyki.passes.hoist_static_data import HoistStaticData
 from nanowyki.passes.inline_constants import InlineConstants
 from nanowyki.passes.insert_yield_points import InsertYieldPoints
 from nanowyki.passes.lift_live_variables import LiftLiveVariables
@@ -193,6 +194,7 @@ LOWERING: list[type[Pass]] = [
     BuildConcatChainsInPlace,
     # -- into Cish: C-shaped
     ConvertToCish,
+    HoistStaticData,
     LiftLocalsToScratch,
     EmitServiceDescriptor,
 ]

@@ -41,8 +41,10 @@ from nanowyki.languages.cish import (
     CBoolLit,
     CBoolT,
     CBytesInit,
+    CBytesLit,
     CCall,
     CCast,
+    CConstRef,
     CDataDef,
     CExpr,
     CExprStmt,
@@ -73,6 +75,7 @@ from nanowyki.languages.cish import (
     CUnit,
 )
 from nanowyki.passes.check_service_shape import ServiceShape as ShapeFact
+from nanowyki.passes.hoist_static_data import bytes_init, bytes_type
 
 from .base import InterpError, Interpreter, ServiceShape
 from .receive import Exact, Line, Need, Some, Until, attempt
@@ -426,6 +429,10 @@ class CishInterpreter(Interpreter):
                 return value
             case CBytesInit(value):
                 return bytearray(value)
+            case CBytesLit(value):  # what hoist-static-data makes `lit_K`
+                return self.init(bytes_init(value), bytes_type(value))
+            case CConstRef(_, t, init):  # what hoist-static-data makes `k_NAME`
+                return self.init(init, t)
             case CName(name):
                 if name in env:
                     return env[name]

@@ -6,15 +6,17 @@ wyki.h and the builtins of wyki_builtins.h.
 Since no form is shared with `Placed`, there is no intermediate language in which a checker
 could prove a partial removal: convert-to-cish is the one conversion (its parts are the support
 modules passes/cish_types.py, the C types and names, and passes/cish_lower.py, the checked
-operations and stores), and emit-service-descriptor then adds the descriptor from the facts.
+operations and stores); hoist-static-data then defines the static constant data the code
+reads, and emit-service-descriptor adds the descriptor from the facts.
 The differential test proves the conversion by running every transcript on `CishInterpreter`.
 
 The unit (`CUnit`) holds, in the order C needs them: the struct definitions (`CStructDef`,
-every type defined before its first use), the static constant data (`CDataDef`: byte-string
-literals), the static globals (`CGlobalDef`: a `wyki_atomic64` per `shared` variable, a
-`struct wyki_table *` handle per table), the table and timer declaration arrays, the functions
-(`CFuncDef`) and the service descriptor (`CServiceDef`, `const struct wyki_service
-wyki_service = { ... }`).
+every type defined before its first use), the static constant data (`CDataDef`: `lit_K` per
+byte-string literal, `k_NAME` per WYKI `const` the code reads; until hoist-static-data, the
+code holds them in place as `CBytesLit` and `CConstRef`), the static globals (`CGlobalDef`: a
+`wyki_atomic64` per `shared` variable, a `struct wyki_table *` handle per table), the table
+and timer declaration arrays, the functions (`CFuncDef`) and the service descriptor
+(`CServiceDef`, `const struct wyki_service wyki_service = { ... }`).
 
 Types. `int` is `int64_t`, `bool` is `bool`. Every other WYKI value type is a named struct
 (C's `=` would copy it exactly as WYKI's assignment copies a value, but at the cost of its
@@ -122,6 +124,7 @@ emitter never needs to infer one.
             | (CMember target field) | (CArrow target field) | (CIndex target index)
             | (CCall func args) | (CUnary op operand) | (CBinary op left right)
             | (CCast type value) | (CSizeof type) | (CInitList items) | (CBytesInit value)
+            | (CBytesLit value) | (CConstRef name type init)
     CInitNode ::= (CInit field value)
 """
 
@@ -360,6 +363,24 @@ class CBytesInit(CExpr):
 
 
 @node
+class CBytesLit(CExpr):
+    """A byte-string literal, a `struct wyki_bytes_N` of its length: until hoist-static-data
+    makes it the static constant `lit_K` (the emitter prints no `CBytesLit`)."""
+
+    value: bytes
+
+
+@node
+class CConstRef(CExpr):
+    """The WYKI `const NAME`, of C type `type` and initializer `init`: until hoist-static-data
+    makes it the static constant `k_NAME` (the emitter prints no `CConstRef`)."""
+
+    name: str
+    type: CType
+    init: CExpr
+
+
+@node
 class CName(CExpr):
     """A variable, parameter, global, function or runtime constant (`WYKI_DONE`)."""
 
@@ -453,8 +474,8 @@ CISH_FORMS: list[type[Node]] = [
     CUnit, CStructDef, CDataDef, CGlobalDef, CFuncDef, CServiceDef, CVar,
     CInt64, CBoolT, CUInt8, CUInt32, CStatus, CVoid, CStructT, CArrayT, CPointerT, CRuntimeT,
     CAssign, CExprStmt, CIf, CSwitch, CCase, CGoto, CLabel, CReturn,
-    CIntLit, CBoolLit, CStrLit, CBytesInit, CName, CMember, CArrow, CIndex, CCall, CUnary,
-    CBinary, CCast,
+    CIntLit, CBoolLit, CStrLit, CBytesInit, CBytesLit, CConstRef, CName, CMember, CArrow, CIndex,
+    CCall, CUnary, CBinary, CCast,
     CSizeof, CInit, CInitList,
 ]  # fmt: skip
 

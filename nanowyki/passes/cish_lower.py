@@ -23,6 +23,7 @@ from nanowyki.languages.cish import (
     CBinary,
     CBoolLit,
     CBoolT,
+    CBytesLit,
     CCall,
     CCast,
     CExpr,
@@ -118,23 +119,20 @@ def type_of(e: Expr) -> Type:
 
 class Body:
     """Lowers the statements of one C function. `is_frame(name)`: whether the variable lives in
-    the session frame (`f->v_x`); `literal(data)`: the name of the static constant holding a
-    byte-string literal; `constant(name)`: the static constant of a WYKI `const`;
+    the session frame (`f->v_x`); `constant(name)`: the `CConstRef` of a WYKI `const`;
     `fields(struct)`: its fields' types; `fresh(type)`: a new C local of that type;
     `copier(type)`: the name of the `copy_TYPE` function of a type that `holds_bytes`."""
 
     def __init__(
         self,
         is_frame: Callable[[str], bool],
-        literal: Callable[[bytes], str],
-        constant: Callable[[str], str],
+        constant: Callable[[str], CExpr],
         fields: Callable[[str], tuple[tuple[str, Type], ...]],
         fresh: Callable[[Type], str],
         context: str,
         copier: Callable[[Type], str],
     ) -> None:
         self.is_frame = is_frame
-        self.literal = literal
         self.constant = constant
         self.fields = fields
         self.fresh = fresh
@@ -159,11 +157,11 @@ class Body:
             case BoolLit(value):
                 return CBoolLit(value)
             case BytesLit(value):
-                return CName(self.literal(value))
+                return CBytesLit(value)
             case Local(name):
                 return self.var(name)
             case ConstRef(name):
-                return CName(self.constant(name))
+                return self.constant(name)
             case NoneLit():
                 raise self.fail(a, "not a C value here (none is stored, not read)")
             case _:

@@ -13,9 +13,9 @@ from nanowyki.languages.cish import (
     CAssign,
     CBoolLit,
     CBoolT,
-    CBytesInit,
     CCall,
     CCase,
+    CConstRef,
     CDataDef,
     CDecl,
     CExpr,
@@ -94,6 +94,7 @@ from nanowyki.languages.types import TBool, TBytes, TInt, TTable, TUnit, Type
 
 from .cish_lower import Body, addr, fault, holds_bytes, i64, u32
 from .cish_types import c_type, field_name, label_name, struct_defs, var_name
+from .hoist_static_data import bytes_init
 
 # The session's runtime state, kept in its frame before the machine's slots.
 RUNTIME_FIELDS = (
@@ -117,7 +118,7 @@ class _Function:
     def __init__(self, pass_: ConvertToCish, context: str, frame: frozenset[str]) -> None:
         self.locals: list[CVar] = [CVar("st", CStatus())]
         self.count = 0
-        self.body = Body(lambda n: n in frame, pass_.literal, pass_.constant,
+        self.body = Body(lambda n: n in frame, pass_.constant,
                          lambda s: pass_.structs[s], self.fresh, context, pass_.copier)
 
     def fresh(self, t: Type) -> str:
@@ -131,16 +132,18 @@ class ConvertToCish(Transform):
     """Placed -> Cish: the service as a C translation unit.
 
     Establishes: a `CUnit` holding the struct definitions of every type the program uses (each
-    after the types it holds), a static constant per byte-string literal, a `wyki_atomic64` per
-    shared variable, a table handle per table and the `wyki_tables` declarations, `fn_NAME` per
+    after the types it holds; a literal's `bytes[len]` included), a `wyki_atomic64` per shared
+    variable, a table handle per table and the `wyki_tables` declarations, `fn_NAME` per
     function, `datagram` for the datagram handler, `timer_K` per timer, and for the session
     `struct frame` (state, runtime state, frame slots) and `step` (a switch on `f->state` that
     jumps to the labelled blocks; state 0 is the entry, then each resume label in order).
     Copies cost what they copy: `copy_TYPE(dst, src)` per aggregate type holding byte strings
-    that is copied or passed by value (see cish_lower). The forms of `Placed` are printed as
-    they are: a `SharedUpdate` is one atomic `wyki_shared_OP(&g_n, b, &t)`, a `ConcatInto` or
-    `AppendInto` a `wyki_concat` into its buffer with its capacity, a `BuildResult` computes
-    its value into `*out` (and `RetBuilt` only returns).
+    that is copied or passed by value (see cish_lower). A byte-string literal is a `CBytesLit`
+    and a read of a `const` a `CConstRef`, in place (hoist-static-data defines their static
+    data). The forms of `Placed` are printed as they are: a `SharedUpdate` is one atomic
+    `wyki_shared_OP(&g_n, b, &t)`, a `ConcatInto` or `AppendInto` a `wyki_concat` into its
+    buffer with its capacity, a `BuildResult` computes its value into `*out` (and `RetBuilt`
+    only returns).
     Every C statement of a function body carries the span of the statement or exit it comes
     from (the C emitter's `#line`).
     Assumes: a checked `Placed` program (constants inlined, every operand an atom).
@@ -164,10 +167,8 @@ class ConvertToCish(Transform):
     def transform(self, tree: Node) -> Node:
         if not isinstance(tree, Service):
             raise self.fail(tree, "expected a Service")
-        self.literals: dict[bytes, str] = {}
         self.copiers: dict[str, CFuncDef | None] = {}  # None: being built
         self.consts = {d.name: d for d in tree.decls if isinstance(d, Const)}
-        self.used_consts: dict[str, CDataDef] = {}
         structs: dict[str, tuple[tuple[str, Type], ...]] = {
             d.name: tuple((f.name, f.declared) for f in d.fields if isinstance(f.declared, Type))
             for d in tree.decls if isinstance(d, Struct)}  # fmt: skip
@@ -209,20 +210,9 @@ class ConvertToCish(Transform):
             decl_t = CArrayT(CRuntimeT("struct wyki_table_decl"), len(tables))
             globals_.append(CDataDef("wyki_tables", decl_t, CInitList(tuple(tables))))
         used = [n for n in walk(tree) if isinstance(n, Type) and not isinstance(n, TTable | TUnit)]
-        used += [TBytes(len(v)) for v in self.literals]
-        data = [CDataDef(name, c_type(TBytes(len(v))), CInitList((
-                    CInit("len", u32(len(v))), CInit("data", CBytesInit(v)))))
-                for v, name in self.literals.items()]  # fmt: skip
-        used += [d.declared for d in self.consts.values() if d.name in self.used_consts
-                 and isinstance(d.declared, Type)]  # fmt: skip
         defs = struct_defs(used, lambda s: structs[s])
-        consts = list(self.used_consts.values())
         copiers = [f for f in self.copiers.values() if f is not None]
-        return CUnit(tree.name, (*defs, *frame_defs, *data, *consts, *globals_, *copiers,
-                                 *funcs))  # fmt: skip
-
-    def literal(self, value: bytes) -> str:
-        return self.literals.setdefault(value, f"lit_{len(self.literals)}")
+        return CUnit(tree.name, (*defs, *frame_defs, *globals_, *copiers, *funcs))
 
     def copier(self, t: Type) -> str:
         """`copy_TYPE`, the function copying a value of type `t` member by member (defined,
@@ -232,21 +222,18 @@ class ConvertToCish(Transform):
         name = "copy_" + struct.name
         if name not in self.copiers:
             self.copiers[name] = None  # types do not nest in themselves: no cycle
-            body = Body(lambda n: False, self.literal, self.constant, lambda s: self.structs[s],
+            body = Body(lambda n: False, self.constant, lambda s: self.structs[s],
                         _no_fresh, "fn", self.copier).copy_members(t)  # fmt: skip
             params = (CVar("dst", CPointerT(struct)), CVar("src", CPointerT(struct)))
             self.copiers[name] = CFuncDef(name, params, CVoid(), (), (*body, CReturn(None)))
         return name
 
-    def constant(self, name: str) -> str:
-        """The static constant data of the WYKI `const NAME` (defined at its first use)."""
-        if name not in self.used_consts:
-            d = self.consts.get(name)
-            if d is None or not isinstance(d.declared, Type):
-                raise InternalError(self.name, f"no constant '{name}'")
-            self.used_consts[name] = CDataDef("k_" + name, c_type(d.declared),
-                                              self.const_init(d.value))  # fmt: skip
-        return "k_" + name
+    def constant(self, name: str) -> CConstRef:
+        """The WYKI `const NAME` read in place (hoist-static-data makes it `k_NAME`)."""
+        d = self.consts.get(name)
+        if d is None or not isinstance(d.declared, Type):
+            raise InternalError(self.name, f"no constant '{name}'")
+        return CConstRef(name, c_type(d.declared), self.const_init(d.value))
 
     def const_init(self, e: Node) -> CExpr:
         """The C initializer of a constant's (literal) value."""
@@ -256,7 +243,7 @@ class ConvertToCish(Transform):
             case BoolLit(value):
                 return CBoolLit(value)
             case BytesLit(value):
-                return CInitList((CInit("len", u32(len(value))), CInit("data", CBytesInit(value))))
+                return bytes_init(value)
             case ArrayLit(items):
                 inner = CInitList(tuple(CInit(None, self.const_init(x)) for x in items))
                 return CInitList((CInit("items", inner),))
