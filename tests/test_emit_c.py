@@ -241,6 +241,20 @@ def test_a_function_nothing_calls_compiles(tmp_path: Path) -> None:
     assert compile_c(text, tmp_path, STRICT) == ""
 
 
+@requires_gcc
+def test_a_literal_whose_length_no_declared_type_names_compiles(tmp_path: Path) -> None:
+    """`reply(0)` sends the literal "0": its `struct wyki_bytes_1` is defined although no
+    declared type is `bytes[1]` (found by the generated-program fuzzer)."""
+    text = ("service gen {\n    listen udp 7000;\n    shared flag: bool = false;\n"
+            "    datagram pkt: bytes[64] {\n        flag = false;\n        reply(0);\n"
+            "    }\n}\n")  # fmt: skip
+    unit = pipeline.default().run(pipeline.source_tree("gen.wyki", text)).tree
+    assert isinstance(unit, CUnit)
+    c = emit_c(unit)
+    assert "struct wyki_bytes_1 {" in c
+    assert compile_c(c, tmp_path, CFLAGS) == ""
+
+
 def test_declarators() -> None:
     params = (CVar("data", CPointerT(CUInt8())), CVar("n", CUInt32()),
               CVar("out", CPointerT(CBoolT())), CVar("s", CPointerT(CVoid())))  # fmt: skip

@@ -13,6 +13,7 @@ from nanowyki.languages.cish import (
     CAssign,
     CBoolLit,
     CBoolT,
+    CBytesLit,
     CCall,
     CCase,
     CConstRef,
@@ -210,8 +211,11 @@ class ConvertToCish(Transform):
             decl_t = CArrayT(CRuntimeT("struct wyki_table_decl"), len(tables))
             globals_.append(CDataDef("wyki_tables", decl_t, CInitList(tuple(tables))))
         used = [n for n in walk(tree) if isinstance(n, Type) and not isinstance(n, TTable | TUnit)]
-        defs = struct_defs(used, lambda s: structs[s])
         copiers = [f for f in self.copiers.values() if f is not None]
+        # A literal's own `bytes[len]`, which no declared type may name (`reply(0)` sends "0").
+        code = CUnit(tree.name, (*globals_, *copiers, *funcs))
+        used += [TBytes(len(n.value)) for n in walk(code) if isinstance(n, CBytesLit)]
+        defs = struct_defs(used, lambda s: structs[s])
         return CUnit(tree.name, (*defs, *frame_defs, *globals_, *copiers, *funcs))
 
     def copier(self, t: Type) -> str:
